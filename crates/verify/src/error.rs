@@ -1,0 +1,181 @@
+//! Errors: [`VerifyError`] for a delivery that is refused, [`ConfigError`] for a verifier or
+//! signer that cannot be built.
+//!
+//! No error ever carries a secret, an expected signature or a computed MAC, in `Display` or
+//! `Debug`: the reason is safe to log and to send back to the caller.
+
+use http::StatusCode;
+
+use crate::Provider;
+
+/// Why a delivery was refused.
+///
+/// `Display` gives the short reason that adapters send as the response body
+/// (`"signature mismatch"`, `"timestamp too old"`, ...); [`status`](Self::status) the HTTP
+/// status of the rejection table in the project design, so every adapter answers the same.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The signature header (or another header the scheme requires) is absent.
+    #[error("missing {name} header")]
+    MissingHeader {
+        /// The header's lowercase name.
+        name: &'static str,
+    },
+    /// The URL-token scheme found no `token` query parameter.
+    #[error("missing token")]
+    MissingToken,
+    /// A required header is present but cannot be parsed.
+    #[error("malformed {header} header: {reason}")]
+    Malformed {
+        /// The header's lowercase name (or `token` for the query parameter).
+        header: &'static str,
+        /// What is wrong with it.
+        reason: Malformed,
+    },
+    /// No signature entry matches any active secret.
+    #[error("signature mismatch")]
+    SignatureMismatch,
+    /// The URL token matches none of the configured tokens.
+    #[error("token mismatch")]
+    TokenMismatch,
+    /// The signed timestamp is further in the past than the tolerance allows.
+    #[error("timestamp too old")]
+    TimestampTooOld {
+        /// How far in the past the timestamp is, in seconds.
+        age_secs: u64,
+        /// The verifier's tolerance, in seconds.
+        tolerance_secs: u64,
+    },
+    /// The signed timestamp is further in the future than the tolerance allows.
+    #[error("timestamp in the future")]
+    TimestampInFuture {
+        /// How far in the future the timestamp is, in seconds.
+        ahead_secs: u64,
+        /// The verifier's tolerance, in seconds.
+        tolerance_secs: u64,
+    },
+    /// The verifier has no secret: the route is misconfigured (see [`Verifier::unconfigured`]).
+    ///
+    /// [`Verifier::unconfigured`]: crate::Verifier::unconfigured
+    #[error("no secret configured")]
+    NoSecret,
+}
+
+impl VerifyError {
+    /// The HTTP status of this rejection: 401 for missing, mismatched or stale credentials,
+    /// 400 for malformed ones, 500 for a route without a secret.
+    ///
+    /// ```
+    /// use bookhook_verify::VerifyError;
+    /// use http::StatusCode;
+    ///
+    /// assert_eq!(VerifyError::SignatureMismatch.status(), StatusCode::UNAUTHORIZED);
+    /// assert_eq!(VerifyError::NoSecret.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        match self {
+            VerifyError::MissingHeader { .. }
+            | VerifyError::MissingToken
+            | VerifyError::SignatureMismatch
+            | VerifyError::TokenMismatch
+            | VerifyError::TimestampTooOld { .. }
+            | VerifyError::TimestampInFuture { .. } => StatusCode::UNAUTHORIZED,
+            VerifyError::Malformed { .. } => StatusCode::BAD_REQUEST,
+            VerifyError::NoSecret => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, lowercase label of the cause (for metrics and log fields):
+    /// `missing_header`, `missing_token`, `malformed`, `signature_mismatch`,
+    /// `token_mismatch`, `timestamp_too_old`, `timestamp_in_future` or `no_secret`.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            VerifyError::MissingHeader { .. } => "missing_header",
+            VerifyError::MissingToken => "missing_token",
+            VerifyError::Malformed { .. } => "malformed",
+            VerifyError::SignatureMismatch => "signature_mismatch",
+            VerifyError::TokenMismatch => "token_mismatch",
+            VerifyError::TimestampTooOld { .. } => "timestamp_too_old",
+            VerifyError::TimestampInFuture { .. } => "timestamp_in_future",
+            VerifyError::NoSecret => "no_secret",
+        }
+    }
+
+    pub(crate) const fn malformed(header: &'static str, reason: Malformed) -> Self {
+        VerifyError::Malformed { header, reason }
+    }
+}
+
+/// What is wrong with a malformed header.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    /// The value holds bytes other than visible ASCII.
+    #[error("not visible ASCII")]
+    NotAscii,
+    /// A signature entry is empty.
+    #[error("empty signature")]
+    EmptySignature,
+    /// A signature entry does not decode to a 32-byte HMAC-SHA256 tag.
+    #[error("signature has the wrong length")]
+    WrongLength,
+    /// A signature entry is not valid hex or base64.
+    #[error("signature is not valid {0}")]
+    BadEncoding(&'static str),
+    /// The header is missing its expected prefix (e.g. `sha256=`).
+    #[error("expected the {0} prefix")]
+    MissingPrefix(&'static str),
+    /// The header holds no signature entry of a version bookhook verifies.
+    #[error("no v1 signature")]
+    NoSignature,
+    /// The header holds more signature entries than bookhook will try.
+    #[error("more than {} signatures", crate::MAX_SIGNATURES)]
+    TooManySignatures,
+    /// The timestamp is absent from a header that must carry one.
+    #[error("no timestamp")]
+    MissingTimestamp,
+    /// The timestamp is not a plain decimal Unix time that fits in 64 bits.
+    #[error("timestamp is not a Unix time in seconds")]
+    BadTimestamp,
+    /// A value that must appear once appears several times with different values.
+    #[error("conflicting values")]
+    Conflicting,
+    /// The value is not in the scheme's syntax (e.g. an entry without `=` in `t=..,v1=..`).
+    #[error("unexpected syntax")]
+    Syntax,
+    /// The value is longer than bookhook accepts for it.
+    #[error("too long")]
+    TooLong,
+}
+
+/// Why a [`Verifier`](crate::Verifier) or [`Signer`](crate::Signer) could not be built.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// No secret was given. Configure at least one, or build an explicitly
+    /// [`unconfigured`](crate::Verifier::unconfigured) verifier that answers 500.
+    #[error("no secret configured for {provider}: set at least one")]
+    NoSecret {
+        /// The provider the verifier was for.
+        provider: Provider,
+    },
+    /// One secret of the list is empty (e.g. a stray comma in `a,,b`).
+    #[error("secret #{index} for {provider} is empty")]
+    EmptySecret {
+        /// The provider.
+        provider: Provider,
+        /// Position of the secret in the list, from 0.
+        index: usize,
+    },
+    /// One secret is not in the form the provider issues.
+    #[error("secret #{index} for {provider} is invalid: expected {expected}")]
+    InvalidSecret {
+        /// The provider.
+        provider: Provider,
+        /// Position of the secret in the list, from 0.
+        index: usize,
+        /// The form the provider's secrets take.
+        expected: &'static str,
+    },
+}

@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod clock;
+mod error;
+mod headers;
+mod provider;
+mod scheme;
+mod secret;
+mod sign;
+mod verifier;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{ConfigError, Malformed, VerifyError};
+pub use headers::HeaderSource;
+pub use provider::{Provider, UnknownProvider};
+pub use secret::SecretSet;
+pub use sign::{SignParams, SignedDelivery, Signer};
+pub use verifier::{DEFAULT_TOLERANCE, Verified, Verifier, VerifierBuilder};
+
+/// The most signature entries (or URL tokens) one request may carry. A request with more is
+/// [`Malformed::TooManySignatures`]: the work per request stays bounded however many entries
+/// a client sends, while leaving room for rotation on the sender's side (which needs two).
+pub const MAX_SIGNATURES: usize = 16;
+
+// Re-exported so users can build a `FixedClock` or read `Verified::timestamp` without
+// adding `time` themselves at a matching version.
+pub use time;

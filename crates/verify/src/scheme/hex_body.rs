@@ -1,0 +1,107 @@
+//! The "hex HMAC of the raw body in one header" format shared by Slatis, SchedulingKit and
+//! Cal.com.
+
+use super::encoding::{hex_tag, to_hex};
+use super::header::for_each_value;
+use super::{Bounded, Credential, Parsed, Request, Scheme, SignedPrefix, sign_mac};
+use crate::secret::TAG_LEN;
+use crate::sign::{SignParams, SignedDelivery};
+use crate::{Malformed, VerifyError};
+
+/// A provider that sends one hex HMAC-SHA256 of the raw body in one header.
+pub(crate) struct HexBody {
+    /// The header, lowercase.
+    pub(super) header: &'static str,
+    /// The header as the provider spells it, for signing.
+    pub(super) spelled: &'static str,
+    /// How the `sha256=` style prefix is treated.
+    pub(super) prefix: Prefix,
+}
+
+impl Scheme for HexBody {
+    fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
+        credential(request, self.header, self.prefix).map(Parsed::new)
+    }
+
+    fn sign(&self, key: &[u8], body: &[u8], _params: &SignParams) -> SignedDelivery {
+        SignedDelivery::from_headers(vec![(self.spelled, sign(key, body, self.prefix))])
+    }
+}
+
+/// How a signature entry's `sha256=` style prefix is treated.
+#[derive(Clone, Copy)]
+pub(super) enum Prefix {
+    /// Every entry must start with it (case-insensitively).
+    Required(&'static str),
+    /// Entries may start with it.
+    Optional(&'static str),
+    /// Entries are bare hex.
+    Absent,
+}
+
+/// Reads every signature entry of `name`: several headers and comma-separated entries are
+/// all candidates (rotation on the sender's side).
+pub(super) fn credential<'h>(
+    request: &Request<'h>,
+    name: &'static str,
+    prefix: Prefix,
+) -> Result<Credential<'h>, VerifyError> {
+    let mut tags = Bounded::new();
+    let count = for_each_value(request.headers, name, |value| {
+        for entry in value.split(',').map(str::trim) {
+            tags.push(hex_tag(strip(entry, prefix)?)?)?;
+        }
+        Ok(())
+    })?;
+    if count == 0 {
+        return Err(VerifyError::MissingHeader { name });
+    }
+    Ok(Credential::Tags {
+        content: SignedPrefix::Nothing,
+        tags,
+    })
+}
+
+fn strip(entry: &str, prefix: Prefix) -> Result<&str, Malformed> {
+    let (Prefix::Required(p) | Prefix::Optional(p)) = prefix else {
+        return Ok(entry);
+    };
+    match entry.get(..p.len()) {
+        Some(head) if head.eq_ignore_ascii_case(p) => Ok(&entry[p.len()..]),
+        _ if entry.is_empty() => Err(Malformed::EmptySignature),
+        _ if matches!(prefix, Prefix::Required(_)) => Err(Malformed::MissingPrefix(p)),
+        _ => Ok(entry),
+    }
+}
+
+/// The header value the provider would send for `body`.
+pub(super) fn sign(key: &[u8], body: &[u8], prefix: Prefix) -> String {
+    let tag: [u8; TAG_LEN] = sign_mac(key, &[body]);
+    match prefix {
+        Prefix::Required(p) => format!("{p}{}", to_hex(&tag)),
+        Prefix::Optional(_) | Prefix::Absent => to_hex(&tag),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_rules() {
+        let hex = "ab".repeat(32);
+        let with = format!("SHA256={hex}");
+        assert_eq!(strip(&with, Prefix::Required("sha256=")), Ok(&hex[..]));
+        assert_eq!(
+            strip(&hex, Prefix::Required("sha256=")),
+            Err(Malformed::MissingPrefix("sha256="))
+        );
+        assert_eq!(strip(&hex, Prefix::Optional("sha256=")), Ok(&hex[..]));
+        assert_eq!(strip(&with, Prefix::Optional("sha256=")), Ok(&hex[..]));
+        assert_eq!(
+            strip("", Prefix::Required("sha256=")),
+            Err(Malformed::EmptySignature)
+        );
+        assert_eq!(strip(&hex, Prefix::Absent), Ok(&hex[..]));
+    }
+}

@@ -1,0 +1,38 @@
+//! SchedulingKit signs the raw body and sends `X-Webhook-Signature: <hex>` (a `sha256=`
+//! prefix is tolerated), with unsigned `X-Webhook-Event` and `X-Webhook-Delivery-Id` headers.
+//!
+//! The two unsigned headers are reported in [`Verified`](crate::Verified) for routing and
+//! deduplication, but an attacker who replays a signed body can change them: trust the body.
+
+use super::header::single_value;
+use super::hex_body::{self, Prefix};
+use super::{Parsed, Request, Scheme};
+use crate::VerifyError;
+use crate::sign::{SignParams, SignedDelivery};
+
+const SIGNATURE: &str = "x-webhook-signature";
+const EVENT: &str = "x-webhook-event";
+const DELIVERY_ID: &str = "x-webhook-delivery-id";
+const PREFIX: Prefix = Prefix::Optional("sha256=");
+
+pub(crate) struct SchedulingKit;
+
+impl Scheme for SchedulingKit {
+    fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
+        let mut parsed = Parsed::new(hex_body::credential(request, SIGNATURE, PREFIX)?);
+        parsed.event_type = single_value(request.headers, EVENT)?;
+        parsed.delivery_id = single_value(request.headers, DELIVERY_ID)?;
+        Ok(parsed)
+    }
+
+    fn sign(&self, key: &[u8], body: &[u8], params: &SignParams) -> SignedDelivery {
+        let mut headers = vec![("X-Webhook-Signature", hex_body::sign(key, body, PREFIX))];
+        if let Some(event) = params.event_type_ref() {
+            headers.push(("X-Webhook-Event", event.to_owned()));
+        }
+        if let Some(id) = params.id_ref() {
+            headers.push(("X-Webhook-Delivery-Id", id.to_owned()));
+        }
+        SignedDelivery::from_headers(headers)
+    }
+}

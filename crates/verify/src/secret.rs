@@ -1,0 +1,207 @@
+//! Active secrets of one route, pre-keyed once so that verification never re-keys.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroizing;
+
+use crate::{ConfigError, Provider};
+
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// The length of an HMAC-SHA256 tag, and of a SHA-256 digest.
+pub(crate) const TAG_LEN: usize = 32;
+
+/// The active secrets of one route, in the form verification needs them.
+///
+/// The raw secret bytes are zeroized as soon as the keys are derived; only keyed HMAC states
+/// (or, for URL tokens, the tokens' SHA-256) are kept.
+#[derive(Clone)]
+pub(crate) enum Keys {
+    /// Keyed HMAC-SHA256 states, cloned for every message instead of re-keying.
+    Macs(Vec<HmacSha256>),
+    /// SHA-256 of each URL token: comparing digests keeps the comparison fixed-length, so a
+    /// token's length does not leak through timing either.
+    Tokens(Vec<[u8; TAG_LEN]>),
+}
+
+/// HMAC-SHA256 over the concatenation of `parts`, from a pre-keyed state.
+pub(crate) fn mac(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; TAG_LEN] {
+    let mut mac = keyed.clone();
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Whether `token` has the digest `expected`, in constant time over the digests.
+pub(crate) fn token_matches(expected: &[u8; TAG_LEN], token: &[u8]) -> Choice {
+    let got: [u8; TAG_LEN] = Sha256::digest(token).into();
+    got.ct_eq(expected)
+}
+
+/// Turns one configured secret into the bytes the provider's scheme keys with.
+fn key_bytes(provider: Provider, secret: &[u8], index: usize) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+    if secret.is_empty() {
+        return Err(ConfigError::EmptySecret { provider, index });
+    }
+    provider
+        .scheme()
+        .key_bytes(secret)
+        .map_err(|expected| ConfigError::InvalidSecret {
+            provider,
+            index,
+            expected,
+        })
+}
+
+/// The active secrets of one route: one or more, so that a secret can be rotated without
+/// refusing deliveries signed with the old one while the sender switches over.
+///
+/// `Debug` is redacted: it shows the provider and the number of secrets, never their bytes.
+///
+/// # Example
+///
+/// ```
+/// use bookhook_verify::{Provider, SecretSet};
+///
+/// // As read from an environment variable such as SLATIS_WEBHOOK_SECRET="new,old".
+/// let secrets = SecretSet::from_list(Provider::Slatis, "whsec_new, whsec_old")?;
+/// assert_eq!(secrets.len(), 2);
+/// assert!(!format!("{secrets:?}").contains("whsec"));
+/// # Ok::<(), bookhook_verify::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct SecretSet {
+    provider: Provider,
+    keys: Keys,
+    len: usize,
+}
+
+impl SecretSet {
+    /// Secrets for `provider`, in the form the provider issues them (for Standard Webhooks
+    /// `whsec_` followed by base64; for the others the raw string, used as bytes; for
+    /// Slotflow the URL token, which must be URL-safe: `A-Z a-z 0-9 - . _ ~`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::NoSecret`] if `secrets` is empty, [`ConfigError::EmptySecret`] or
+    /// [`ConfigError::InvalidSecret`] for an entry that cannot be used.
+    pub fn new<I, S>(provider: Provider, secrets: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let raw = secrets
+            .into_iter()
+            .enumerate()
+            .map(|(index, secret)| key_bytes(provider, secret.as_ref(), index))
+            .collect::<Result<Vec<_>, _>>()?;
+        if raw.is_empty() {
+            return Err(ConfigError::NoSecret { provider });
+        }
+        let keys = if provider.scheme().uses_token() {
+            Keys::Tokens(raw.iter().map(|t| Sha256::digest(&t[..]).into()).collect())
+        } else {
+            Keys::Macs(
+                raw.iter()
+                    // HMAC takes keys of any length: `new_from_slice` cannot fail here.
+                    .filter_map(|k| HmacSha256::new_from_slice(k).ok())
+                    .collect(),
+            )
+        };
+        Ok(SecretSet {
+            provider,
+            keys,
+            len: raw.len(),
+        })
+    }
+
+    /// Secrets from a comma-separated list, as kept in one environment variable.
+    /// Whitespace around each entry is ignored.
+    ///
+    /// # Errors
+    ///
+    /// As [`SecretSet::new`]; an empty entry (`"a,,b"`, a trailing comma) is
+    /// [`ConfigError::EmptySecret`] rather than silently skipped.
+    pub fn from_list(provider: Provider, list: &str) -> Result<Self, ConfigError> {
+        Self::new(provider, split_list(list))
+    }
+
+    /// The provider these secrets belong to.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// How many secrets are active.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always `false`: a `SecretSet` holds at least one secret.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+}
+
+/// The entries of a comma-separated list of secrets, trimmed. A blank list has no entries; a
+/// blank entry inside a list is kept (and then refused as empty).
+pub(crate) fn split_list(list: &str) -> impl Iterator<Item = &str> {
+    let blank = list.trim().is_empty();
+    list.split(',').map(str::trim).filter(move |_| !blank)
+}
+
+impl fmt::Debug for SecretSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretSet")
+            .field("provider", &self.provider)
+            .field("secrets", &format_args!("[REDACTED; {}]", self.len))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_list_is_no_secret() {
+        assert_eq!(
+            SecretSet::from_list(Provider::Slatis, "  ").unwrap_err(),
+            ConfigError::NoSecret {
+                provider: Provider::Slatis
+            }
+        );
+        let none: [&str; 0] = [];
+        assert!(matches!(
+            SecretSet::new(Provider::CalCom, none),
+            Err(ConfigError::NoSecret { .. })
+        ));
+    }
+
+    #[test]
+    fn stray_comma_is_an_empty_secret_with_its_index() {
+        assert_eq!(
+            SecretSet::from_list(Provider::Bookable, "a,,b").unwrap_err(),
+            ConfigError::EmptySecret {
+                provider: Provider::Bookable,
+                index: 1
+            }
+        );
+    }
+
+    #[test]
+    fn debug_shows_count_but_no_secret_bytes() {
+        let set = SecretSet::from_list(Provider::Slatis, "hunter2secret,zz_other").unwrap();
+        let dbg = format!("{set:?}");
+        assert!(dbg.contains("REDACTED; 2"), "{dbg}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(!dbg.contains("zz_other"), "{dbg}");
+    }
+}

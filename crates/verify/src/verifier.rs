@@ -1,0 +1,333 @@
+//! The entry point: a [`Verifier`] per route, built once, checking each delivery.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use subtle::{Choice, ConstantTimeEq};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::scheme::{Credential, Parsed, Request, Timestamp};
+use crate::secret::{Keys, split_list, token_matches};
+use crate::{Clock, ConfigError, HeaderSource, Provider, SecretSet, SystemClock, VerifyError};
+
+/// How far a signed timestamp may be from now, by default: the five minutes Bookable asks for
+/// and Standard Webhooks and Stripe use.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// Checks deliveries of one provider against that route's active secrets.
+///
+/// Build it once at start-up and share it: cloning is cheap (one reference count), and each
+/// secret's HMAC key state is computed once, not per request.
+///
+/// # Example
+///
+/// ```
+/// use bookhook_verify::{Provider, SignParams, Signer, Verifier, VerifyError};
+///
+/// let verifier = Verifier::builder(Provider::Slatis)
+///     .secrets("whsec_current,whsec_previous") // rotation: both accepted
+///     .build()?;
+///
+/// let body = br#"{"event":"BOOKING_CREATED","data":{"id":"bkg_1"}}"#;
+/// let signed = Signer::new(Provider::Slatis, "whsec_previous")?.sign(body, &SignParams::now());
+/// let headers = signed.header_map();
+///
+/// let verified = verifier.verify(&headers, body).expect("signed with an active secret");
+/// assert_eq!(verified.secret_index(), 1);
+///
+/// // One changed byte and the delivery is refused.
+/// let err = verifier.verify(&headers, br#"{"event":"BOOKING_CREATED","data":{"id":"bkg_2"}}"#);
+/// assert_eq!(err.unwrap_err(), VerifyError::SignatureMismatch);
+/// # Ok::<(), bookhook_verify::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    provider: Provider,
+    secrets: Option<SecretSet>,
+    tolerance: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl Verifier {
+    /// Starts building a verifier for `provider`.
+    pub fn builder(provider: Provider) -> VerifierBuilder {
+        VerifierBuilder {
+            provider,
+            secrets: Vec::new(),
+            set: None,
+            tolerance: DEFAULT_TOLERANCE,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// A verifier with these secrets and the default tolerance and clock.
+    pub fn new(secrets: SecretSet) -> Self {
+        Self::builder(secrets.provider()).secret_set(secrets).finish()
+    }
+
+    /// A verifier for a route whose secret is not configured: it refuses every delivery with
+    /// [`VerifyError::NoSecret`] (HTTP 500), so a misconfigured route fails loudly instead of
+    /// accepting unsigned requests or vanishing.
+    pub fn unconfigured(provider: Provider) -> Self {
+        Self::builder(provider).finish()
+    }
+
+    /// The provider this verifier checks.
+    pub fn provider(&self) -> Provider {
+        self.inner.provider
+    }
+
+    /// The timestamp tolerance (unused by providers that sign no timestamp).
+    pub fn tolerance(&self) -> Duration {
+        self.inner.tolerance
+    }
+
+    /// Whether the verifier has secrets (see [`Verifier::unconfigured`]).
+    pub fn is_configured(&self) -> bool {
+        self.inner.secrets.is_some()
+    }
+
+    /// Checks a delivery from its headers and raw body.
+    ///
+    /// For Slotflow, whose credential is in the URL, use [`Verifier::verify_with_query`]:
+    /// this method answers [`VerifyError::MissingToken`].
+    ///
+    /// # Errors
+    ///
+    /// A [`VerifyError`] saying why the delivery must be refused; its
+    /// [`status`](VerifyError::status) is the HTTP status to answer with.
+    ///
+    /// # Security
+    ///
+    /// Every signature entry is compared with every active secret over fixed-length tags in
+    /// constant time. The body is hashed once per secret (not per entry) and never copied.
+    pub fn verify<H>(&self, headers: &H, body: &[u8]) -> Result<Verified, VerifyError>
+    where
+        H: HeaderSource + ?Sized,
+    {
+        self.verify_with_query(None, headers, body)
+    }
+
+    /// Checks a delivery from its URL query string (without the `?`), headers and raw body.
+    /// Schemes other than Slotflow ignore the query.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    pub fn verify_with_query<H>(
+        &self,
+        query: Option<&str>,
+        headers: &H,
+        body: &[u8],
+    ) -> Result<Verified, VerifyError>
+    where
+        H: HeaderSource + ?Sized,
+    {
+        let inner = &*self.inner;
+        let secrets = inner.secrets.as_ref().ok_or(VerifyError::NoSecret)?;
+        let request = Request {
+            headers: &headers as &dyn HeaderSource,
+            query,
+        };
+        let parsed = inner.provider.scheme().parse(&request)?;
+        let timestamp = match parsed.timestamp {
+            Some(ts) => Some(self.check_tolerance(ts)?),
+            None => None,
+        };
+        let secret_index = matching_secret(secrets.keys(), &parsed, body)?;
+        Ok(Verified {
+            provider: inner.provider,
+            secret_index,
+            timestamp,
+            delivery_id: parsed.delivery_id.map(str::to_owned),
+            event_type: parsed.event_type.map(str::to_owned),
+        })
+    }
+
+    /// Refuses a timestamp further than the tolerance from now, in either direction.
+    /// `abs_diff` cannot overflow, whatever the two values.
+    fn check_tolerance(&self, ts: Timestamp<'_>) -> Result<OffsetDateTime, VerifyError> {
+        let now = self.inner.clock.now().unix_timestamp();
+        let tolerance_secs = self.inner.tolerance.as_secs();
+        let distance = now.abs_diff(ts.unix);
+        if distance > tolerance_secs {
+            return Err(if ts.unix > now {
+                VerifyError::TimestampInFuture {
+                    ahead_secs: distance,
+                    tolerance_secs,
+                }
+            } else {
+                VerifyError::TimestampTooOld {
+                    age_secs: distance,
+                    tolerance_secs,
+                }
+            });
+        }
+        // Within the tolerance of a real clock, so within `OffsetDateTime`'s range; a clock
+        // set beyond year 9999 is refused rather than trusted.
+        OffsetDateTime::from_unix_timestamp(ts.unix).map_err(|_| VerifyError::TimestampInFuture {
+            ahead_secs: distance,
+            tolerance_secs,
+        })
+    }
+}
+
+/// The index of the first active secret that any credential entry matches.
+fn matching_secret(keys: &Keys, parsed: &Parsed<'_>, body: &[u8]) -> Result<usize, VerifyError> {
+    match (&parsed.credential, keys) {
+        (Credential::Tags { content, tags }, Keys::Macs(macs)) => macs
+            .iter()
+            .position(|key| {
+                let expected = content.mac(key, body);
+                let hit = tags
+                    .iter()
+                    .fold(Choice::from(0), |hit, tag| hit | tag.ct_eq(&expected));
+                bool::from(hit)
+            })
+            .ok_or(VerifyError::SignatureMismatch),
+        (Credential::Tokens(tokens), Keys::Tokens(digests)) => digests
+            .iter()
+            .position(|digest| {
+                let hit = tokens.iter().fold(Choice::from(0), |hit, token| {
+                    hit | token_matches(digest, token.as_bytes())
+                });
+                bool::from(hit)
+            })
+            .ok_or(VerifyError::TokenMismatch),
+        // A scheme's credential kind and its keys' kind come from the same provider, so they
+        // always agree; refusing is the safe answer should they ever not.
+        (Credential::Tags { .. }, Keys::Tokens(_)) => Err(VerifyError::SignatureMismatch),
+        (Credential::Tokens(_), Keys::Macs(_)) => Err(VerifyError::TokenMismatch),
+    }
+}
+
+/// Configures a [`Verifier`]. `Debug` is redacted.
+#[must_use]
+pub struct VerifierBuilder {
+    provider: Provider,
+    secrets: Vec<Zeroizing<Vec<u8>>>,
+    set: Option<SecretSet>,
+    tolerance: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl VerifierBuilder {
+    /// Adds one active secret, in the form the provider issues it.
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.secrets.push(Zeroizing::new(secret.as_ref().to_vec()));
+        self
+    }
+
+    /// Adds a comma-separated list of active secrets (as kept in one environment variable).
+    /// Whitespace around entries is ignored; an empty entry fails [`build`](Self::build).
+    pub fn secrets(mut self, list: &str) -> Self {
+        for secret in split_list(list) {
+            self = self.secret(secret);
+        }
+        self
+    }
+
+    /// Uses an already built [`SecretSet`] instead of the secrets added one by one.
+    pub fn secret_set(mut self, set: SecretSet) -> Self {
+        self.set = Some(set);
+        self
+    }
+
+    /// How far a signed timestamp may be from now, in either direction (default 300 s).
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Where "now" comes from (default [`SystemClock`]); use
+    /// [`FixedClock`](crate::FixedClock) in tests or to check a recorded delivery.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::NoSecret`] without any secret; [`ConfigError::EmptySecret`] or
+    /// [`ConfigError::InvalidSecret`] for a secret that cannot be used (the index counts
+    /// from the first secret added).
+    pub fn build(mut self) -> Result<Verifier, ConfigError> {
+        if self.set.is_none() {
+            self.set = Some(SecretSet::new(self.provider, self.secrets.drain(..))?);
+        }
+        Ok(self.finish())
+    }
+
+    fn finish(self) -> Verifier {
+        Verifier {
+            inner: Arc::new(Inner {
+                provider: self.provider,
+                secrets: self.set,
+                tolerance: self.tolerance,
+                clock: self.clock,
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("provider", &self.provider)
+            .field("secrets", &format_args!("[REDACTED; {}]", self.secrets.len()))
+            .field("secret_set", &self.set)
+            .field("tolerance", &self.tolerance)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}
+
+/// What a successful verification established.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    provider: Provider,
+    secret_index: usize,
+    timestamp: Option<OffsetDateTime>,
+    delivery_id: Option<String>,
+    event_type: Option<String>,
+}
+
+impl Verified {
+    /// The provider whose scheme matched.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// Which active secret matched (0 is the first configured). Useful while rotating: once
+    /// no delivery matches the old secret any more, it can be removed.
+    pub fn secret_index(&self) -> usize {
+        self.secret_index
+    }
+
+    /// The signed timestamp, for schemes that sign one.
+    pub fn timestamp(&self) -> Option<OffsetDateTime> {
+        self.timestamp
+    }
+
+    /// The delivery id the provider sent: Standard Webhooks' signed `webhook-id`, or
+    /// SchedulingKit's unsigned `X-Webhook-Delivery-Id`.
+    pub fn delivery_id(&self) -> Option<&str> {
+        self.delivery_id.as_deref()
+    }
+
+    /// The event type the provider sent in a header (SchedulingKit's unsigned
+    /// `X-Webhook-Event`). Prefer the type in the signed body.
+    pub fn event_type(&self) -> Option<&str> {
+        self.event_type.as_deref()
+    }
+}

@@ -1,0 +1,99 @@
+//! Properties over arbitrary inputs: round trips always verify, any single-bit change is
+//! refused, and no header content makes the verifier panic.
+
+use bookhook_verify::time::OffsetDateTime;
+use bookhook_verify::{FixedClock, Provider, SignParams, Signer, Verifier};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use proptest::prelude::*;
+
+const NOW: i64 = 1_780_000_000;
+const EMPTY_OBJECT: &[u8] = b"{}";
+
+fn secret(p: Provider) -> &'static str {
+    match p {
+        Provider::StandardWebhooks => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        Provider::Slotflow => "sf_0123456789abcdef",
+        _ => "a-test-secret",
+    }
+}
+
+fn verifier(p: Provider) -> Verifier {
+    Verifier::builder(p)
+        .secret(secret(p))
+        .clock(FixedClock::new(OffsetDateTime::from_unix_timestamp(NOW).unwrap()))
+        .build()
+        .unwrap()
+}
+
+fn provider() -> impl Strategy<Value = Provider> {
+    prop::sample::select(Provider::ALL.to_vec())
+}
+
+fn signed_provider() -> impl Strategy<Value = Provider> {
+    prop::sample::select(
+        Provider::ALL
+            .into_iter()
+            .filter(|p| *p != Provider::Slotflow)
+            .collect::<Vec<_>>(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn sign_then_verify_round_trips(p in provider(), body in prop::collection::vec(any::<u8>(), 0..2048), skew in -300i64..=300) {
+        let signed = Signer::new(p, secret(p)).unwrap().sign(&body, &SignParams::at(NOW + skew).id("msg_prop"));
+        let verified = verifier(p).verify_with_query(signed.query(), &signed.header_map(), &body);
+        prop_assert!(verified.is_ok(), "{:?}", verified);
+    }
+
+    #[test]
+    fn any_single_bit_flip_of_the_body_is_refused(p in signed_provider(), body in prop::collection::vec(any::<u8>(), 1..1024), bit in any::<prop::sample::Index>()) {
+        let headers = Signer::new(p, secret(p)).unwrap().sign(&body, &SignParams::at(NOW)).header_map();
+        let mut tampered = body.clone();
+        let i = bit.index(body.len() * 8);
+        tampered[i / 8] ^= 1 << (i % 8);
+        prop_assert!(verifier(p).verify(&headers, &tampered).is_err());
+    }
+
+    #[test]
+    fn any_single_bit_flip_of_a_signed_header_is_refused(p in signed_provider(), body in prop::collection::vec(any::<u8>(), 0..256), which in any::<prop::sample::Index>(), bit in any::<prop::sample::Index>()) {
+        let signed = Signer::new(p, secret(p)).unwrap().sign(&body, &SignParams::at(NOW).id("msg_prop").event_type("booking.created"));
+        // Headers that carry a signature, timestamp or signed id (not SchedulingKit's unsigned extras).
+        let signed_headers: Vec<_> = signed.headers().iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("x-webhook-event") && !n.eq_ignore_ascii_case("x-webhook-delivery-id"))
+            .collect();
+        let (name, value) = signed_headers[which.index(signed_headers.len())];
+        let mut bytes = value.clone().into_bytes();
+        let i = bit.index(bytes.len() * 7); // the 7 ASCII bits, so the value stays a valid header value
+        bytes[i / 7] ^= 1 << (i % 7);
+        prop_assume!(bytes.iter().all(|&b| (0x20..0x7f).contains(&b)));
+        let mut map = signed.header_map();
+        map.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_bytes(&bytes).unwrap());
+        // A flipped case bit of a hex digit still decodes to the same tag: that is not a change.
+        let same_hex = String::from_utf8(bytes.clone()).unwrap().eq_ignore_ascii_case(value) && !name.starts_with("webhook-");
+        prop_assume!(!same_hex);
+        prop_assert!(verifier(p).verify(&map, &body).is_err(), "{} = {:?}", name, String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn arbitrary_header_values_never_panic(p in provider(), values in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..4), query in ".{0,64}") {
+        let names = ["x-slatis-signature", "x-samna-signature", "x-webhook-signature", "x-cal-signature-256", "calendly-webhook-signature", "webhook-id", "webhook-timestamp", "webhook-signature", "x-webhook-delivery-id"];
+        let mut map = HeaderMap::new();
+        for (i, v) in values.iter().enumerate() {
+            if let Ok(value) = HeaderValue::from_bytes(v) {
+                map.append(names[i % names.len()], value);
+            }
+        }
+        // The verifier may accept only what a secret signed: random bytes never are.
+        prop_assert!(verifier(p).verify_with_query(Some(&query), &map, EMPTY_OBJECT).is_err());
+    }
+
+    #[test]
+    fn arbitrary_stripe_style_strings_never_panic(s in "[tv0-9=,a-f ]{0,120}") {
+        let mut map = HeaderMap::new();
+        map.insert("x-samna-signature", HeaderValue::from_str(&s).unwrap());
+        prop_assert!(verifier(Provider::Bookable).verify(&map, EMPTY_OBJECT).is_err());
+    }
+}
