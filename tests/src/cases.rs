@@ -1,0 +1,221 @@
+//! One list of HTTP cases that every adapter must answer the same way (the rejection table
+//! of the project design). Each adapter's test turns a [`Case`] into a request for its own
+//! framework, serves it with [`Case::verifier`] protecting a route whose handler answers
+//! `200 ok:<event type>` for a typed event, and asserts [`Case::status`] and [`Case::reason`].
+
+use bookhook_verify::{Provider, SignParams, Signer, Verifier};
+
+/// The body limit the adapters are configured with in these cases (small, so that the
+/// at-limit and over-limit cases stay cheap).
+pub const LIMIT: usize = 4096;
+
+/// Providers the table covers: one per scheme family (hex body, `t=,v1=`, URL token,
+/// Standard Webhooks).
+pub const PROVIDERS: [Provider; 4] = [
+    Provider::Slatis,
+    Provider::Bookable,
+    Provider::Slotflow,
+    Provider::StandardWebhooks,
+];
+
+/// A request an adapter must answer with `status`.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// What the case checks, for failure messages.
+    pub name: String,
+    /// The route's provider.
+    pub provider: Provider,
+    /// The route's verifier (a misconfigured one for the 500 case).
+    pub verifier: Verifier,
+    /// The query string, without `?`.
+    pub query: Option<String>,
+    /// Request headers.
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    pub body: Vec<u8>,
+    /// Send the body in several chunks without a `content-length` (chunked transfer).
+    pub chunked: bool,
+    /// The status the adapter must answer with.
+    pub status: u16,
+    /// Text the response body must contain: the short reason for rejections, `ok:<event>`
+    /// for accepted deliveries.
+    pub reason: &'static str,
+}
+
+/// A secret in the form `provider` issues.
+pub fn secret(provider: Provider) -> &'static str {
+    match provider {
+        Provider::StandardWebhooks => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        Provider::Slotflow => "sf_token_0123456789abcdef",
+        Provider::Bookable => "wh_sec_2f1d3a8b6c4e0f9a7d2b1c8e5f3a9b6d",
+        _ => "whsec_slatis_test_secret",
+    }
+}
+
+/// A verifier for `provider` with [`secret`] and the system clock.
+pub fn verifier(provider: Provider) -> Verifier {
+    Verifier::builder(provider)
+        .secret(secret(provider))
+        .build()
+        .expect("test secrets are valid")
+}
+
+/// A booking-created body of `provider`, with its event type name.
+pub fn booking_created(provider: Provider) -> (&'static str, String) {
+    match provider {
+        Provider::Slatis => ("BOOKING_CREATED", r#"{"event":"BOOKING_CREATED","timestamp":"2026-05-01T14:05:00.000Z","webhook_id":"wh_01abc","data":{"id":"bkg_01xyz","status":"SCHEDULED","start_time":"2026-05-01T14:00:00.000Z","attendee":{"name":"Jane Smith","email":"jane@example.com"}}}"#.into()),
+        Provider::Bookable => ("booking_created", r#"{"id":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","event_name":"booking_created","timestamp":"2026-05-15T08:00:12Z","context":{"booking":{"id":"f9955a9a-bb9e-450b-8e91-09a43f0e6cd6"},"bookable":{"id":"c3d4e5f6"},"user":{"id":"e992bfc1"}}}"#.into()),
+        Provider::Slotflow => ("booking.confirmed", r#"{"event":"booking.confirmed","created_at":"2026-03-10T14:05:00.000Z","data":{"id":"b9e4f2a1-3c5d-4e6f-8a9b-0c1d2e3f4a5b","human_id":"f47ac10b","starts_at":"2026-03-10T14:00:00.000Z","ends_at":"2026-03-10T14:30:00.000Z","duration_minutes":30,"attendee_name":"Alex Rivera","attendee_email":"alex@startup.io","status":"confirmed","metadata":{"lead_id":"lead_8294"}}}"#.into()),
+        _ => ("booking.created", r#"{"type":"booking.created","timestamp":"2026-05-01T14:05:00Z","data":{"id":"bk_std_1","attendee":{"name":"Ada Lovelace","email":"ada@example.com"}}}"#.into()),
+    }
+}
+
+/// A body of `provider` whose event type no crate knows.
+pub fn unknown_event(provider: Provider) -> (&'static str, String) {
+    let (known, body) = booking_created(provider);
+    let unknown = "ROOM_REPAINTED";
+    (unknown, body.replacen(known, unknown, 1))
+}
+
+/// Signs `body` as `provider` would now; returns headers and query.
+pub fn sign(provider: Provider, secret: &str, body: &[u8], at: i64) -> (Vec<(String, String)>, Option<String>) {
+    let signed = Signer::new(provider, secret)
+        .expect("test secrets are valid")
+        .sign(body, &SignParams::at(at).id("msg_case_1"));
+    let headers = signed
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.clone()))
+        .collect();
+    (headers, signed.query().map(str::to_owned))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Pads a JSON object body with spaces before its closing brace to exactly `len` bytes.
+pub fn pad_to(body: &str, len: usize) -> String {
+    let mut padded = body.trim_end_matches('}').to_owned();
+    while padded.len() + 1 < len {
+        padded.push(' ');
+    }
+    padded.push('}');
+    padded
+}
+
+/// The whole table for every provider in [`PROVIDERS`].
+pub fn all() -> Vec<Case> {
+    PROVIDERS.into_iter().flat_map(for_provider).collect()
+}
+
+/// The table for one provider.
+pub fn for_provider(p: Provider) -> Vec<Case> {
+    let (event, body) = booking_created(p);
+    let mut cases = Vec::new();
+    let mut case = |name: &str, verifier: Verifier, signed_as: Option<(&str, i64)>, body: String, status: u16, reason: &'static str| {
+        let (headers, query) = match signed_as {
+            Some((secret, at)) => sign(p, secret, body.as_bytes(), at),
+            None => (Vec::new(), None),
+        };
+        cases.push(Case {
+            name: format!("{p}: {name}"),
+            provider: p,
+            verifier,
+            query,
+            headers,
+            body: body.into_bytes(),
+            chunked: false,
+            status,
+            reason,
+        });
+    };
+    let s = secret(p);
+    let t = now();
+    let ok: &'static str = Box::leak(format!("ok:{event}").into_boxed_str());
+    case("valid", verifier(p), Some((s, t)), body.clone(), 200, ok);
+    let (unknown, unknown_body) = unknown_event(p);
+    let ok_unknown: &'static str = Box::leak(format!("ok:{unknown}").into_boxed_str());
+    case("unknown event reaches the handler", verifier(p), Some((s, t)), unknown_body, 200, ok_unknown);
+    let missing = if p == Provider::Slotflow { "missing token" } else { "missing" };
+    case("unsigned", verifier(p), None, body.clone(), 401, missing);
+    let wrong_secret = match p {
+        Provider::StandardWebhooks => "whsec_b3RoZXItc2VjcmV0LW5vdC1jb25maWd1cmVk",
+        Provider::Slotflow => "sf_token_other_0000000000",
+        _ => "not-the-configured-secret",
+    };
+    let mismatch = if p == Provider::Slotflow { "token mismatch" } else { "signature mismatch" };
+    case("wrong secret", verifier(p), Some((wrong_secret, t)), body.clone(), 401, mismatch);
+    case("no secret configured", Verifier::unconfigured(p), Some((s, t)), body.clone(), 500, "no secret configured");
+    case("signed but not JSON", verifier(p), Some((s, t)), "not json".into(), 400, "invalid JSON");
+    case("body at the limit", verifier(p), Some((s, t)), pad_to(&body, LIMIT), 200, ok);
+    case("body one byte over the limit", verifier(p), Some((s, t)), pad_to(&body, LIMIT + 1), 413, "payload too large");
+    if p.signs_timestamp() {
+        case("stale", verifier(p), Some((s, t - 301)), body.clone(), 401, "timestamp too old");
+        case("future", verifier(p), Some((s, t + 301)), body.clone(), 401, "timestamp in the future");
+    }
+    // A tampered body under a valid signature.
+    let mut tampered = body.clone().into_bytes();
+    let (headers, query) = sign(p, s, &tampered, t);
+    tampered[5] ^= 1;
+    let tamper_status = if p == Provider::Slotflow { 200 } else { 401 };
+    cases.push(Case {
+        name: format!("{p}: tampered body"),
+        provider: p,
+        verifier: verifier(p),
+        query,
+        headers: headers.clone(),
+        body: tampered,
+        chunked: false,
+        // Slotflow is unsigned: a changed body with the right token passes verification, and
+        // then fails JSON parsing only if the change broke the JSON. Byte 5 of `{"event"` is in
+        // the key name, so the JSON stays valid but the envelope misses `event`: 400.
+        status: if tamper_status == 200 { 400 } else { 401 },
+        reason: if tamper_status == 200 { "invalid JSON" } else { "signature mismatch" },
+    });
+    // Malformed: an empty signature (or an empty token).
+    let mut empty = sign(p, s, body.as_bytes(), t);
+    match p {
+        Provider::Slotflow => empty.1 = Some("token=".into()),
+        _ => {
+            let sig = empty
+                .0
+                .iter_mut()
+                .find(|(n, _)| n.to_ascii_lowercase().contains("signature"))
+                .expect("signed schemes send a signature header");
+            sig.1 = match p {
+                Provider::Slatis => "sha256=".into(),
+                Provider::Bookable => format!("t={t},v1="),
+                _ => "v1,".into(),
+            };
+        }
+    }
+    cases.push(Case {
+        name: format!("{p}: empty signature"),
+        provider: p,
+        verifier: verifier(p),
+        query: empty.1,
+        headers: empty.0,
+        body: body.clone().into_bytes(),
+        chunked: false,
+        status: 400,
+        reason: "malformed",
+    });
+    // The same valid delivery sent chunked.
+    let (headers, query) = sign(p, s, body.as_bytes(), t);
+    cases.push(Case {
+        name: format!("{p}: valid, chunked"),
+        provider: p,
+        verifier: verifier(p),
+        query,
+        headers,
+        body: body.into_bytes(),
+        chunked: true,
+        status: 200,
+        reason: ok,
+    });
+    cases
+}

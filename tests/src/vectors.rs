@@ -1,0 +1,110 @@
+//! Loading `tests/vectors/*.json`.
+
+use bookhook_verify::time::OffsetDateTime;
+use bookhook_verify::{FixedClock, Provider, Verifier};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+
+/// A valid delivery computed with openssl by `tests/vectors/generate.sh`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Delivery {
+    /// What it is.
+    pub name: String,
+    /// The provider's stable name.
+    pub provider: String,
+    /// The secret, as the provider issues it.
+    pub secret: String,
+    /// The raw body.
+    pub body: String,
+    /// The Unix time to verify at (timestamped schemes).
+    pub now: Option<i64>,
+    /// The query string (Slotflow).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// The headers as sent.
+    pub headers: Vec<(String, String)>,
+    /// The delivery id the verifier must report.
+    #[serde(default)]
+    pub expect_delivery_id: Option<String>,
+    /// The event type the verifier must report.
+    #[serde(default)]
+    pub expect_event_type: Option<String>,
+    /// The signature published by the scheme's authors, where there is one.
+    #[serde(default)]
+    pub published_signature: Option<String>,
+    /// How the signature was computed.
+    pub command: String,
+}
+
+impl Delivery {
+    /// The provider.
+    pub fn provider(&self) -> Provider {
+        self.provider.parse().expect("vector names a known provider")
+    }
+
+    /// The headers as an `http::HeaderMap`.
+    pub fn header_map(&self) -> HeaderMap {
+        self.headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    HeaderName::from_bytes(n.as_bytes()).expect("valid name"),
+                    HeaderValue::from_str(v).expect("valid value"),
+                )
+            })
+            .collect()
+    }
+
+    /// A verifier with the vector's secret, its clock stopped at `now` where given.
+    pub fn verifier(&self) -> Verifier {
+        let builder = Verifier::builder(self.provider()).secret(&self.secret);
+        match self.now {
+            Some(now) => builder.clock(FixedClock::new(
+                OffsetDateTime::from_unix_timestamp(now).expect("valid time"),
+            )),
+            None => builder,
+        }
+        .build()
+        .expect("vector secret is valid")
+    }
+}
+
+#[derive(Deserialize)]
+struct DeliveriesFile {
+    deliveries: Vec<Delivery>,
+}
+
+/// Every valid delivery of `tests/vectors/deliveries.json`.
+pub fn deliveries() -> Vec<Delivery> {
+    let file: DeliveriesFile = serde_json::from_str(include_str!("../vectors/deliveries.json"))
+        .expect("deliveries.json is valid");
+    file.deliveries
+}
+
+/// An RFC 4231 HMAC-SHA-256 test case.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rfc4231Case {
+    /// The case number in the RFC.
+    pub case: u32,
+    /// Key, hex.
+    pub key: String,
+    /// Data, hex.
+    pub data: String,
+    /// Expected MAC, hex (truncated where `truncated_bits` is set).
+    pub mac: String,
+    /// Bits of the published, truncated output.
+    #[serde(default)]
+    pub truncated_bits: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct Rfc4231File {
+    cases: Vec<Rfc4231Case>,
+}
+
+/// RFC 4231's HMAC-SHA-256 cases.
+pub fn rfc4231() -> Vec<Rfc4231Case> {
+    let file: Rfc4231File =
+        serde_json::from_str(include_str!("../vectors/rfc4231.json")).expect("rfc4231.json is valid");
+    file.cases
+}
