@@ -1,0 +1,38 @@
+//! One module per subcommand. Each takes its parsed arguments and a writer for stdout, and
+//! returns a [`CliError`] on failure; `main` prints it and exits with its code.
+
+mod send;
+mod sign;
+mod verify;
+
+use std::io::Write;
+
+use bookhook_verify::SignParams;
+
+use crate::cli::Command;
+use crate::error::CliError;
+
+/// Runs one subcommand, writing its output to `out`.
+pub(crate) fn run(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
+    match command {
+        Command::Sign(args) => sign::run(&args, out),
+        Command::Verify(args) => verify::run(&args, out),
+        Command::Send(args) => send::run(&args, out),
+    }
+}
+
+/// What the provider puts beside the body: when, which delivery, which event.
+fn sign_params(timestamp: Option<i64>, id: Option<&str>, event_type: Option<&str>) -> SignParams {
+    let mut params = timestamp.map_or_else(SignParams::now, SignParams::at);
+    if let Some(id) = id {
+        params = params.id(id);
+    }
+    if let Some(event_type) = event_type {
+        params = params.event_type(event_type);
+    }
+    params
+}
+
+fn write_err(source: std::io::Error) -> CliError {
+    CliError::Output { source }
+}
