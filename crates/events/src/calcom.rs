@@ -204,7 +204,7 @@ impl Booking {
             organizer.is_some_and(|o| !o.is_empty() && o.eq_ignore_ascii_case(email.trim()))
         };
         if let Some(p) = self.attendees.iter().find(|p| !is_organizer(&p.email)) {
-            return Attendee::from_parts(Some(&p.name), Some(&p.email));
+            return Attendee::from_parts(p.name.as_deref(), Some(&p.email));
         }
         let email = self
             .responses
@@ -226,8 +226,9 @@ impl Booking {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Person {
-    /// Full name.
-    pub name: String,
+    /// Full name (an organizer's may be missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Email address.
     pub email: String,
     /// IANA time zone, e.g. `"Europe/London"`.
@@ -239,7 +240,7 @@ impl Person {
     /// A person.
     pub fn new(name: impl Into<String>, email: impl Into<String>) -> Self {
         Person {
-            name: name.into(),
+            name: Some(name.into()),
             email: email.into(),
             time_zone: None,
         }

@@ -127,8 +127,9 @@ pub struct Invitee {
     /// The invitee's time zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
-    /// On `invitee.canceled`: whether the cancellation is half of a reschedule.
-    #[serde(default)]
+    /// On `invitee.canceled`: whether the cancellation is half of a reschedule
+    /// (`null` or absent reads as `false`).
+    #[serde(default, deserialize_with = "null_as_false")]
     pub rescheduled: bool,
     /// On the `invitee.created` of a reschedule: the URI of the replaced invitee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,8 +236,12 @@ impl ScheduledEvent {
     }
 }
 
+fn null_as_false<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(deserializer)?.unwrap_or(false))
+}
+
 /// `payload.cancellation`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Cancellation {
     /// Name of who cancelled.
@@ -434,6 +439,18 @@ mod tests {
             event.envelope().unwrap().payload.new_invitee.as_deref(),
             Some("inv2")
         );
+    }
+
+    #[test]
+    fn null_rescheduled_reads_as_false() {
+        let body = br#"{"event":"invitee.canceled","created_at":"2026-01-01T00:00:00Z",
+            "payload":{"uri":"inv","email":"a@x.example","rescheduled":null,"cancellation":{"reason":null},
+            "scheduled_event":{"uri":"se","start_time":"2026-01-02T10:00:00Z","end_time":"2026-01-02T10:30:00Z"}}}"#;
+        let event = Event::from_slice(body).unwrap();
+        let payload = &event.envelope().unwrap().payload;
+        assert!(!payload.rescheduled);
+        assert_eq!(payload.cancellation, Some(Cancellation::default()));
+        assert_eq!(event.kind(), BookingKind::Cancelled);
     }
 
     #[test]
