@@ -1,0 +1,331 @@
+//! Configuration from the environment (see the README's table).
+//!
+//! Nothing is required: without any secret the service starts with every webhook route
+//! disabled (404). A variable that is *set* but unusable (an invalid secret, an address
+//! that does not parse) stops start-up with a message naming the variable, never its
+//! value.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bookhook_verify::{Provider, Verifier};
+
+use crate::hubspot::HubSpotToken;
+use crate::inbox::Durability;
+use crate::worker::RetryPolicy;
+
+/// Default listen address.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// Default SQLite file.
+pub const DEFAULT_DB: &str = "crm-sync.db";
+/// Default CRM base URL.
+pub const DEFAULT_HUBSPOT_BASE_URL: &str = "https://api.hubapi.com";
+/// Default largest accepted body (the design's 256 KiB).
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+/// Default per-request timeout towards the CRM.
+pub const DEFAULT_HUBSPOT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The environment variable holding each provider's secret(s), in route order.
+pub const SECRET_VARS: [(Provider, &str); 7] = [
+    (Provider::Slatis, "SLATIS_WEBHOOK_SECRET"),
+    (Provider::Slotflow, "SLOTFLOW_WEBHOOK_TOKEN"),
+    (Provider::Bookable, "BOOKABLE_WEBHOOK_SECRET"),
+    (Provider::SchedulingKit, "SCHEDULINGKIT_WEBHOOK_SECRET"),
+    (Provider::CalCom, "CALCOM_WEBHOOK_SECRET"),
+    (Provider::Calendly, "CALENDLY_WEBHOOK_SIGNING_KEY"),
+    (Provider::StandardWebhooks, "STANDARD_WEBHOOK_SECRET"),
+];
+
+/// One provider route and whether it is live.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The provider (`/webhooks/<provider>`).
+    pub provider: Provider,
+    /// The variable its secret comes from.
+    pub var: &'static str,
+    /// The verifier, or `None` when the variable is unset (the route is not mounted).
+    pub verifier: Option<Verifier>,
+}
+
+impl Route {
+    /// The URL path: `/webhooks/<provider name>`.
+    pub fn path(&self) -> String {
+        format!("/webhooks/{}", self.provider.as_str())
+    }
+}
+
+/// Where to send contacts.
+#[derive(Debug, Clone)]
+pub struct CrmConfig {
+    /// `HUBSPOT_TOKEN`, or `None`: deliveries are stored and the worker waits.
+    pub token: Option<HubSpotToken>,
+    /// `HUBSPOT_BASE_URL`.
+    pub base_url: String,
+    /// `HUBSPOT_TIMEOUT_MS`: per request.
+    pub timeout: Duration,
+    /// `CRM_SYNC_RETRY_BASE_MS` / `CRM_SYNC_RETRY_MAX_MS`.
+    pub retry: RetryPolicy,
+}
+
+/// Everything the service needs to start. `Debug` shows no secret.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `CRM_SYNC_ADDR`.
+    pub addr: SocketAddr,
+    /// `CRM_SYNC_DB`.
+    pub db_path: PathBuf,
+    /// `CRM_SYNC_SYNCHRONOUS`.
+    pub durability: Durability,
+    /// `CRM_SYNC_BODY_LIMIT`: the largest body accepted, in bytes.
+    pub body_limit: usize,
+    /// Every provider route, live or disabled.
+    pub routes: Vec<Route>,
+    /// The CRM side.
+    pub crm: CrmConfig,
+}
+
+/// A variable is set to something unusable. The message names the variable and says
+/// what is expected; it never repeats the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable.
+    pub var: &'static str,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is invalid: {}", self.var, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for the first variable that is set but unusable (including one that
+    /// is not valid UTF-8).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| match std::env::var(var) {
+            Ok(v) => Ok(Some(v)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError {
+                var,
+                reason: "not valid UTF-8".to_owned(),
+            }),
+        })
+    }
+
+    /// Reads the configuration through `lookup` (a variable's value, `None` if unset).
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::from_env`].
+    pub fn from_lookup(
+        lookup: impl Fn(&'static str) -> Result<Option<String>, ConfigError>,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |var: &'static str, reason: &str| ConfigError {
+            var,
+            reason: reason.to_owned(),
+        };
+
+        let addr = lookup("CRM_SYNC_ADDR")?
+            .unwrap_or_else(|| DEFAULT_ADDR.to_owned())
+            .trim()
+            .parse()
+            .map_err(|_| invalid("CRM_SYNC_ADDR", "expected IP:PORT, e.g. 127.0.0.1:8080"))?;
+        let db_path = match lookup("CRM_SYNC_DB")? {
+            Some(p) if p.trim().is_empty() => {
+                return Err(invalid("CRM_SYNC_DB", "empty; unset it for the default"));
+            }
+            Some(p) => PathBuf::from(p),
+            None => PathBuf::from(DEFAULT_DB),
+        };
+        let durability = match lookup("CRM_SYNC_SYNCHRONOUS")? {
+            Some(v) => v
+                .parse()
+                .map_err(|reason: String| invalid("CRM_SYNC_SYNCHRONOUS", &reason))?,
+            None => Durability::default(),
+        };
+        let body_limit = number(&lookup, "CRM_SYNC_BODY_LIMIT", DEFAULT_BODY_LIMIT as u64)?;
+        let body_limit = usize::try_from(body_limit)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| invalid("CRM_SYNC_BODY_LIMIT", "expected a positive number of bytes"))?;
+
+        let mut routes = Vec::with_capacity(SECRET_VARS.len());
+        for (provider, var) in SECRET_VARS {
+            let verifier = match lookup(var)? {
+                None => None,
+                Some(list) => Some(
+                    Verifier::builder(provider)
+                        .secrets(&list)
+                        .build()
+                        // bookhook-verify's messages name the provider and the entry's
+                        // index, never the secret.
+                        .map_err(|err| ConfigError {
+                            var,
+                            reason: err.to_string(),
+                        })?,
+                ),
+            };
+            routes.push(Route {
+                provider,
+                var,
+                verifier,
+            });
+        }
+
+        let token = match lookup("HUBSPOT_TOKEN")? {
+            None => None,
+            Some(t) if t.trim().is_empty() => {
+                return Err(invalid("HUBSPOT_TOKEN", "empty; unset it to run without a CRM"));
+            }
+            Some(t) => Some(HubSpotToken::new(t.trim())),
+        };
+        let base_url = lookup("HUBSPOT_BASE_URL")?
+            .map(|u| u.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_HUBSPOT_BASE_URL.to_owned());
+        let timeout_ms = number(
+            &lookup,
+            "HUBSPOT_TIMEOUT_MS",
+            DEFAULT_HUBSPOT_TIMEOUT.as_millis() as u64,
+        )?;
+        let defaults = RetryPolicy::default();
+        let retry = RetryPolicy {
+            base: Duration::from_millis(number(
+                &lookup,
+                "CRM_SYNC_RETRY_BASE_MS",
+                defaults.base.as_millis() as u64,
+            )?),
+            max: Duration::from_millis(number(
+                &lookup,
+                "CRM_SYNC_RETRY_MAX_MS",
+                defaults.max.as_millis() as u64,
+            )?),
+        };
+        if timeout_ms == 0 {
+            return Err(invalid("HUBSPOT_TIMEOUT_MS", "expected a positive number"));
+        }
+        if retry.base.is_zero() || retry.max < retry.base {
+            return Err(invalid(
+                "CRM_SYNC_RETRY_MAX_MS",
+                "expected 0 < CRM_SYNC_RETRY_BASE_MS <= CRM_SYNC_RETRY_MAX_MS",
+            ));
+        }
+        let crm = CrmConfig {
+            token,
+            base_url,
+            timeout: Duration::from_millis(timeout_ms),
+            retry,
+        };
+        Ok(Config {
+            addr,
+            db_path,
+            durability,
+            body_limit,
+            routes,
+            crm,
+        })
+    }
+
+    /// The routes whose secret is set.
+    pub fn live_routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes.iter().filter(|r| r.verifier.is_some())
+    }
+}
+
+fn number(
+    lookup: &impl Fn(&'static str) -> Result<Option<String>, ConfigError>,
+    var: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match lookup(var)? {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| ConfigError {
+            var,
+            reason: "expected a whole number".to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<&str, String> = vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        Config::from_lookup(|var| Ok(map.get(var).cloned()))
+    }
+
+    #[test]
+    fn empty_environment_gives_the_documented_defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.db_path, PathBuf::from("crm-sync.db"));
+        assert_eq!(c.durability, Durability::Full);
+        assert_eq!(c.body_limit, 256 * 1024);
+        assert_eq!(c.routes.len(), 7);
+        assert_eq!(c.live_routes().count(), 0);
+        assert!(c.crm.token.is_none());
+        assert_eq!(c.crm.base_url, "https://api.hubapi.com");
+        assert_eq!(c.crm.retry, RetryPolicy::default());
+    }
+
+    #[test]
+    fn a_set_secret_enables_its_route_only() {
+        let c = config(&[("SLATIS_WEBHOOK_SECRET", "whsec_a,whsec_b")]).unwrap();
+        let live: Vec<_> = c.live_routes().map(Route::path).collect();
+        assert_eq!(live, ["/webhooks/slatis"]);
+    }
+
+    #[test]
+    fn invalid_secret_names_the_variable_and_not_the_value() {
+        let err = config(&[("STANDARD_WEBHOOK_SECRET", "whsec_!!not-base64!!")]).unwrap_err();
+        assert_eq!(err.var, "STANDARD_WEBHOOK_SECRET");
+        let msg = err.to_string();
+        assert!(msg.starts_with("STANDARD_WEBHOOK_SECRET is invalid"), "{msg}");
+        assert!(!msg.contains("not-base64"), "{msg}");
+
+        let err = config(&[("SLOTFLOW_WEBHOOK_TOKEN", "short")]).unwrap_err();
+        assert_eq!(err.var, "SLOTFLOW_WEBHOOK_TOKEN");
+        assert!(!err.to_string().contains("short"));
+
+        let err = config(&[("CALCOM_WEBHOOK_SECRET", "a,,b")]).unwrap_err();
+        assert_eq!(err.var, "CALCOM_WEBHOOK_SECRET");
+        let err = config(&[("BOOKABLE_WEBHOOK_SECRET", "")]).unwrap_err();
+        assert_eq!(err.var, "BOOKABLE_WEBHOOK_SECRET");
+    }
+
+    #[test]
+    fn other_invalid_values_name_their_variable() {
+        for (var, value) in [
+            ("CRM_SYNC_ADDR", "localhost"),
+            ("CRM_SYNC_SYNCHRONOUS", "OFF"),
+            ("CRM_SYNC_BODY_LIMIT", "0"),
+            ("HUBSPOT_TOKEN", " "),
+            ("HUBSPOT_TIMEOUT_MS", "soon"),
+        ] {
+            assert_eq!(config(&[(var, value)]).unwrap_err().var, var, "{var}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_secrets_and_token() {
+        let c = config(&[
+            ("SLATIS_WEBHOOK_SECRET", "whsec_topsecretvalue"),
+            ("HUBSPOT_TOKEN", "pat-na1-topsecrettoken"),
+        ])
+        .unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("topsecret"), "{dbg}");
+    }
+}

@@ -1,0 +1,94 @@
+//! Deduplication keys: what a provider's redelivery of the same delivery has in common.
+//!
+//! A retry carries the same body but may carry a new timestamp and signature, so the key
+//! is never a signature. Per the design:
+//!
+//! | provider | key |
+//! |---|---|
+//! | Slatis, Slotflow, Cal.com, Calendly | SHA-256 of the body (Slatis' `webhook_id` names the subscription, not the delivery) |
+//! | Bookable | the envelope `id` |
+//! | SchedulingKit | the `X-Webhook-Delivery-Id` header, else the body's SHA-256 |
+//! | Standard Webhooks | the `webhook-id` header |
+//!
+//! Keys are prefixed with their kind (`id:` or `sha256:`) so that an id can never collide
+//! with a hash.
+
+use bookhook_events::{BookingEvent, Provider};
+use sha2::{Digest, Sha256};
+
+/// The dedupe key of a verified delivery. `event.delivery_id` is the envelope id
+/// (Bookable) or the delivery-id header (SchedulingKit, Standard Webhooks), as
+/// `bookhook-events` fills it in.
+///
+/// A provider whose id is missing falls back to the body hash: a delivery is never stored
+/// without a key.
+///
+/// ```
+/// use bookhook_events::{BookingEvent, BookingKind, Provider};
+/// use crm_sync::dedupe::dedupe_key;
+///
+/// let event = BookingEvent::new(Provider::Slatis, BookingKind::Created, "BOOKING_CREATED");
+/// assert_eq!(
+///     dedupe_key(&event, b"{}"),
+///     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+/// );
+/// ```
+pub fn dedupe_key(event: &BookingEvent, body: &[u8]) -> String {
+    let by_id = matches!(
+        event.provider,
+        Provider::Bookable | Provider::SchedulingKit | Provider::StandardWebhooks
+    );
+    match event.delivery_id.as_deref().filter(|id| by_id && !id.is_empty()) {
+        Some(id) => format!("id:{id}"),
+        None => body_hash(body),
+    }
+}
+
+/// `sha256:<hex>` of the body.
+pub fn body_hash(body: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use bookhook_events::BookingKind;
+
+    use super::*;
+
+    fn event(provider: Provider, delivery_id: Option<&str>) -> BookingEvent {
+        let mut e = BookingEvent::new(provider, BookingKind::Created, "x");
+        e.delivery_id = delivery_id.map(str::to_owned);
+        e
+    }
+
+    #[test]
+    fn hash_providers_ignore_any_id() {
+        for p in [Provider::Slatis, Provider::Slotflow, Provider::CalCom, Provider::Calendly] {
+            assert_eq!(dedupe_key(&event(p, Some("wh_01abc")), b"body"), body_hash(b"body"));
+        }
+    }
+
+    #[test]
+    fn id_providers_use_the_id() {
+        for p in [Provider::Bookable, Provider::SchedulingKit, Provider::StandardWebhooks] {
+            assert_eq!(dedupe_key(&event(p, Some("msg_1")), b"body"), "id:msg_1");
+        }
+    }
+
+    #[test]
+    fn missing_or_empty_id_falls_back_to_the_body_hash() {
+        assert_eq!(
+            dedupe_key(&event(Provider::SchedulingKit, None), b"body"),
+            body_hash(b"body")
+        );
+        assert_eq!(
+            dedupe_key(&event(Provider::Bookable, Some("")), b"body"),
+            body_hash(b"body")
+        );
+    }
+
+    #[test]
+    fn different_bodies_have_different_hashes() {
+        assert_ne!(body_hash(b"a"), body_hash(b"b"));
+    }
+}

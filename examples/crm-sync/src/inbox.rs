@@ -1,0 +1,928 @@
+//! The durable inbox: every accepted delivery is a row in SQLite before it is acknowledged.
+//!
+//! # Group commit
+//!
+//! One writer thread owns the only write connection. Request handlers and the CRM worker
+//! send it [`Command`]s over a bounded channel, each with a oneshot for the answer. The
+//! writer takes the first waiting command, drains whatever else is already queued (at most
+//! [`MAX_BATCH`]), applies them all in **one** transaction, commits, and only then answers
+//! every sender. One `fsync` thus covers hundreds of deliveries, and no sender hears
+//! "stored" before its row is on disk.
+//!
+//! # Durability
+//!
+//! The database runs in WAL mode. With [`Durability::Full`] (`synchronous=FULL`, the
+//! default) the WAL is synced at every commit: an acknowledged delivery survives a process
+//! crash *and* a power loss. With [`Durability::Normal`] (`synchronous=NORMAL`) the WAL is
+//! synced only at checkpoints: an acknowledged delivery survives a process crash
+//! (`kill -9`) but the last commits may be lost on power loss or an OS crash.
+//!
+//! # Schema
+//!
+//! Migrations are plain SQL applied at start-up and tracked with `PRAGMA user_version`.
+//! `UNIQUE(provider, dedupe_key)` makes a redelivery a no-op (`INSERT .. ON CONFLICT DO
+//! NOTHING`), so it is answered 2xx without a second CRM effect.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::contact::{Contact, Disposition};
+
+/// The most commands the writer applies in one transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// How many commands may wait for the writer before senders wait in turn (backpressure).
+const QUEUE_CAPACITY: usize = 8 * MAX_BATCH;
+
+/// The schema, one entry per version; `PRAGMA user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // v1: the inbox.
+    "CREATE TABLE deliveries (
+         id            INTEGER PRIMARY KEY,
+         provider      TEXT    NOT NULL,
+         dedupe_key    TEXT    NOT NULL,
+         received_at   TEXT    NOT NULL,
+         event_type    TEXT    NOT NULL,
+         kind          TEXT    NOT NULL,
+         contact_email TEXT,
+         contact_name  TEXT,
+         body          BLOB    NOT NULL,
+         status        TEXT    NOT NULL
+                       CHECK (status IN ('pending', 'delivered', 'failed', 'skipped')),
+         attempts      INTEGER NOT NULL DEFAULT 0,
+         http_status   INTEGER,
+         reason        TEXT,
+         updated_at    TEXT    NOT NULL,
+         UNIQUE (provider, dedupe_key),
+         CHECK (status <> 'pending' OR contact_email IS NOT NULL)
+     );
+     CREATE INDEX deliveries_by_status ON deliveries (status);",
+];
+
+/// How hard SQLite syncs commits to disk (`PRAGMA synchronous`, in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: every commit is synced; survives power loss. The default.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: synced at checkpoints; survives process crashes only.
+    Normal,
+}
+
+impl Durability {
+    /// The pragma value: `FULL` or `NORMAL`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
+}
+
+impl FromStr for Durability {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "FULL" => Ok(Durability::Full),
+            "NORMAL" => Ok(Durability::Normal),
+            _ => Err("expected FULL or NORMAL".to_owned()),
+        }
+    }
+}
+
+/// Lifecycle of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for the CRM worker.
+    Pending,
+    /// The CRM accepted the contact.
+    Delivered,
+    /// The CRM refused the contact for good (a 4xx other than 429); not retried.
+    Failed,
+    /// Stored only: not a booking event, or no attendee email.
+    Skipped,
+}
+
+impl Status {
+    /// The value in the `status` column.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Delivered => "delivered",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [
+            Status::Pending,
+            Status::Delivered,
+            Status::Failed,
+            Status::Skipped,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+/// A verified, parsed delivery to store.
+#[derive(Clone)]
+pub struct NewDelivery {
+    /// The provider's stable name (`slatis`, `bookable`, ...).
+    pub provider: &'static str,
+    /// What a redelivery of the same delivery has in common (see the design's table).
+    pub dedupe_key: String,
+    /// The provider's raw event name.
+    pub event_type: String,
+    /// The normalized kind (`created`, `unknown`, ...).
+    pub kind: &'static str,
+    /// Whether to sync a contact or only store.
+    pub disposition: Disposition,
+    /// The verified raw body, stored as received.
+    pub body: Bytes,
+    /// When the service received it.
+    pub received_at: OffsetDateTime,
+}
+
+impl fmt::Debug for NewDelivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewDelivery")
+            .field("provider", &self.provider)
+            .field("dedupe_key", &self.dedupe_key)
+            .field("event_type", &self.event_type)
+            .field("kind", &self.kind)
+            .field("body", &format_args!("[{} bytes]", self.body.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What storing a delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new row, with its id and initial status (`Pending` or `Skipped`).
+    Accepted {
+        /// The row id.
+        id: i64,
+        /// `Pending` or `Skipped`.
+        status: Status,
+    },
+    /// A row with the same `(provider, dedupe_key)` already exists: nothing changed.
+    Duplicate,
+}
+
+/// A row waiting for the CRM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRow {
+    /// The row id (rows are sent in id order).
+    pub id: i64,
+    /// The contact to upsert.
+    pub contact: Contact,
+}
+
+/// What the worker learned about some pending rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The CRM accepted them: `delivered`.
+    Delivered {
+        /// The CRM's status code.
+        http_status: u16,
+    },
+    /// The CRM refused them for good: `failed`, with the reason kept in the row.
+    Failed {
+        /// The CRM's status code, if it answered.
+        http_status: Option<u16>,
+        /// A short reason.
+        reason: String,
+    },
+    /// An attempt failed in a way worth retrying: the rows stay `pending`, their attempt
+    /// count goes up and the reason is kept.
+    Retrying {
+        /// The CRM's status code, if it answered.
+        http_status: Option<u16>,
+        /// A short reason.
+        reason: String,
+    },
+}
+
+/// Row counts by status, kept exact by the writer (it is the only one changing them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatusCounts {
+    /// Rows waiting for the CRM.
+    pub pending: u64,
+    /// Rows the CRM accepted.
+    pub delivered: u64,
+    /// Rows the CRM refused for good.
+    pub failed: u64,
+    /// Rows stored without a CRM call.
+    pub skipped: u64,
+}
+
+/// Why the inbox could not do something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxError {
+    /// The writer has stopped (shutting down, or it failed): nothing was stored.
+    Closed,
+    /// SQLite refused; the message is SQLite's and carries no row data.
+    Sqlite(String),
+    /// The database was written by a newer version of this service.
+    NewerSchema {
+        /// `user_version` found in the file.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// `PRAGMA journal_mode=WAL` did not take (e.g. a read-only or network file system).
+    NoWal(String),
+}
+
+impl fmt::Display for InboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InboxError::Closed => f.write_str("the inbox writer has stopped"),
+            InboxError::Sqlite(msg) => write!(f, "sqlite: {msg}"),
+            InboxError::NewerSchema { found, supported } => write!(
+                f,
+                "the database has schema version {found}; this build supports up to {supported}"
+            ),
+            InboxError::NoWal(mode) => {
+                write!(f, "could not enable WAL mode (journal_mode stays {mode})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for InboxError {}
+
+impl From<rusqlite::Error> for InboxError {
+    fn from(err: rusqlite::Error) -> Self {
+        InboxError::Sqlite(err.to_string())
+    }
+}
+
+/// A command for the writer thread.
+enum Command {
+    Store(NewDelivery, oneshot::Sender<Result<Stored, InboxError>>),
+    Update(Vec<i64>, Change, oneshot::Sender<Result<usize, InboxError>>),
+    Close,
+}
+
+/// What the writer thread shares with the handles.
+#[derive(Default)]
+struct Shared {
+    pending: AtomicU64,
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    skipped: AtomicU64,
+    /// Signalled after a commit that added pending rows.
+    new_pending: Notify,
+}
+
+impl Shared {
+    fn counter(&self, status: Status) -> &AtomicU64 {
+        match status {
+            Status::Pending => &self.pending,
+            Status::Delivered => &self.delivered,
+            Status::Failed => &self.failed,
+            Status::Skipped => &self.skipped,
+        }
+    }
+}
+
+/// A cheap, cloneable handle to the inbox: store deliveries, read and update pending rows.
+#[derive(Clone)]
+pub struct Inbox {
+    commands: mpsc::Sender<Command>,
+    reader: Arc<Mutex<Connection>>,
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbox")
+            .field("counts", &self.counts())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Owns the writer thread; [`close`](Self::close) it at shutdown so the last batch commits.
+#[derive(Debug)]
+pub struct InboxWriter {
+    commands: mpsc::Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Inbox {
+    /// Opens (creating if needed) the SQLite file at `path`, enables WAL, applies the
+    /// migrations, and starts the writer thread.
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError`] if the file cannot be opened or migrated, or WAL cannot be enabled.
+    pub fn open(path: &Path, durability: Durability) -> Result<(Inbox, InboxWriter), InboxError> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer, durability)?;
+        migrate(&mut writer)?;
+        let shared = Arc::new(Shared::default());
+        load_counts(&writer, &shared)?;
+
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("inbox-writer".to_owned())
+            .spawn(move || write_loop(writer, rx, &thread_shared))
+            .map_err(|e| InboxError::Sqlite(format!("cannot start the writer thread: {e}")))?;
+        Ok((
+            Inbox {
+                commands: tx.clone(),
+                reader: Arc::new(Mutex::new(reader)),
+                shared,
+            },
+            InboxWriter {
+                commands: tx,
+                thread: Some(thread),
+            },
+        ))
+    }
+
+    /// Stores a delivery; resolves once the transaction holding it has committed.
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError`] if the row could not be committed: the caller must not acknowledge.
+    pub async fn store(&self, delivery: NewDelivery) -> Result<Stored, InboxError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Store(delivery, reply))
+            .await
+            .map_err(|_| InboxError::Closed)?;
+        answer.await.map_err(|_| InboxError::Closed)?
+    }
+
+    /// Applies `change` to the rows `ids` that are still pending; resolves after commit
+    /// with the number of rows changed.
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError`] if the change could not be committed.
+    pub async fn update(&self, ids: Vec<i64>, change: Change) -> Result<usize, InboxError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Update(ids, change, reply))
+            .await
+            .map_err(|_| InboxError::Closed)?;
+        answer.await.map_err(|_| InboxError::Closed)?
+    }
+
+    /// Up to `limit` pending rows, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError::Sqlite`] if the read fails.
+    pub async fn pending(&self, limit: usize) -> Result<Vec<PendingRow>, InboxError> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, contact_email, contact_name FROM deliveries
+                 WHERE status = 'pending' ORDER BY id LIMIT ?1",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = stmt.query_map([limit], |row| {
+                Ok(PendingRow {
+                    id: row.get(0)?,
+                    contact: Contact::new(
+                        row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                        row.get(2)?,
+                    ),
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+        .map_err(|e| InboxError::Sqlite(format!("reader task failed: {e}")))?
+    }
+
+    /// The status of the row stored for `(provider, dedupe_key)`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError::Sqlite`] if the read fails.
+    pub async fn status_of(
+        &self,
+        provider: &'static str,
+        dedupe_key: String,
+    ) -> Result<Option<Status>, InboxError> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(|p| p.into_inner());
+            let status: Option<String> = conn
+                .prepare_cached(
+                    "SELECT status FROM deliveries WHERE provider = ?1 AND dedupe_key = ?2",
+                )?
+                .query_row(params![provider, dedupe_key], |r| r.get(0))
+                .optional()?;
+            Ok(status.as_deref().and_then(Status::parse))
+        })
+        .await
+        .map_err(|e| InboxError::Sqlite(format!("reader task failed: {e}")))?
+    }
+
+    /// Row counts by status (exact as of the last commit).
+    pub fn counts(&self) -> StatusCounts {
+        let s = &self.shared;
+        StatusCounts {
+            pending: s.pending.load(Ordering::Relaxed),
+            delivered: s.delivered.load(Ordering::Relaxed),
+            failed: s.failed.load(Ordering::Relaxed),
+            skipped: s.skipped.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Resolves once new pending rows have been committed since the last call (a wake-up
+    /// that happened while nobody waited is kept, so none is lost).
+    pub async fn new_pending(&self) {
+        self.shared.new_pending.notified().await;
+    }
+}
+
+impl InboxWriter {
+    /// Lets the writer commit everything queued before this call, then stops it and waits
+    /// for its thread. Later [`Inbox::store`] calls fail with [`InboxError::Closed`].
+    pub async fn close(mut self) {
+        // Queued in order: every command sent before `Close` is committed first.
+        let _ = self.commands.send(Command::Close).await;
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+/// WAL, the chosen `synchronous`, and a busy timeout for the (rare) checkpoint contention.
+fn configure(conn: &Connection, durability: Durability) -> Result<(), InboxError> {
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(InboxError::NoWal(mode));
+    }
+    conn.pragma_update(None, "synchronous", durability.as_str())?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// Applies the migrations newer than `user_version`, each in its own transaction.
+fn migrate(conn: &mut Connection) -> Result<(), InboxError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if found > supported {
+        return Err(InboxError::NewerSchema { found, supported });
+    }
+    for (version, sql) in (1..).zip(MIGRATIONS).skip(usize::try_from(found).unwrap_or(0)) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn load_counts(conn: &Connection, shared: &Shared) -> Result<(), InboxError> {
+    let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM deliveries GROUP BY status")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let status: String = row.get(0)?;
+        let n: i64 = row.get(1)?;
+        if let Some(status) = Status::parse(&status) {
+            shared
+                .counter(status)
+                .store(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
+        }
+    }
+    Ok(())
+}
+
+/// How to answer one command of a batch, once the batch's fate is known.
+enum Reply {
+    Store(oneshot::Sender<Result<Stored, InboxError>>),
+    Update(oneshot::Sender<Result<usize, InboxError>>),
+}
+
+/// What one command did inside the (not yet committed) transaction.
+enum Done {
+    Stored(Stored),
+    Updated(usize),
+}
+
+/// Counter changes of a batch, applied only if it commits.
+#[derive(Default)]
+struct Deltas {
+    added: [u64; 4],
+    removed: [u64; 4],
+}
+
+impl Deltas {
+    fn index(status: Status) -> usize {
+        match status {
+            Status::Pending => 0,
+            Status::Delivered => 1,
+            Status::Failed => 2,
+            Status::Skipped => 3,
+        }
+    }
+
+    fn moved(&mut self, from: Option<Status>, to: Status, n: u64) {
+        if let Some(from) = from {
+            self.removed[Self::index(from)] += n;
+        }
+        self.added[Self::index(to)] += n;
+    }
+
+    fn apply(&self, shared: &Shared) {
+        for status in [
+            Status::Pending,
+            Status::Delivered,
+            Status::Failed,
+            Status::Skipped,
+        ] {
+            let i = Self::index(status);
+            let counter = shared.counter(status);
+            counter.fetch_add(self.added[i], Ordering::Relaxed);
+            counter.fetch_sub(self.removed[i], Ordering::Relaxed);
+        }
+    }
+}
+
+/// The writer thread: group commit until `Close` (or until every sender is gone).
+fn write_loop(mut conn: Connection, mut commands: mpsc::Receiver<Command>, shared: &Shared) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut closing = false;
+    while !closing {
+        match commands.blocking_recv() {
+            Some(Command::Close) | None => closing = true,
+            Some(cmd) => batch.push(cmd),
+        }
+        while !closing && batch.len() < MAX_BATCH {
+            match commands.try_recv() {
+                Ok(Command::Close) => closing = true,
+                Ok(cmd) => batch.push(cmd),
+                Err(_) => break,
+            }
+        }
+        if closing {
+            // Anything sent concurrently with `Close` is still committed, not dropped.
+            commands.close();
+            while let Ok(cmd) = commands.try_recv() {
+                if !matches!(cmd, Command::Close) {
+                    batch.push(cmd);
+                }
+            }
+        }
+        while !batch.is_empty() {
+            let take = batch.len().min(MAX_BATCH);
+            let chunk: Vec<Command> = batch.drain(..take).collect();
+            commit_batch(&mut conn, chunk, shared);
+        }
+    }
+    // Fold the WAL back into the database file so a clean stop leaves one file.
+    if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %err, "final WAL checkpoint failed");
+    }
+}
+
+/// Applies `batch` in one transaction, commits, then answers every sender.
+fn commit_batch(conn: &mut Connection, batch: Vec<Command>, shared: &Shared) {
+    let now = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut results: Vec<Result<Done, InboxError>> = Vec::with_capacity(batch.len());
+    let mut deltas = Deltas::default();
+
+    let committed = (|| -> Result<(), InboxError> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for cmd in batch {
+            match cmd {
+                Command::Store(delivery, reply) => {
+                    replies.push(Reply::Store(reply));
+                    results.push(insert(&tx, &delivery, &now, &mut deltas).map(Done::Stored));
+                }
+                Command::Update(ids, change, reply) => {
+                    replies.push(Reply::Update(reply));
+                    results.push(update(&tx, &ids, &change, &now, &mut deltas).map(Done::Updated));
+                }
+                Command::Close => {}
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+
+    if let Err(err) = &committed {
+        tracing::error!(error = %err, commands = replies.len(), "inbox commit failed");
+    } else {
+        deltas.apply(shared);
+        if deltas.added[Deltas::index(Status::Pending)] > 0 {
+            shared.new_pending.notify_one();
+        }
+    }
+    // Commands whose results were not computed (the transaction never began) get the error.
+    results.resize_with(replies.len(), || Err(InboxError::Closed));
+    for (reply, result) in replies.into_iter().zip(results) {
+        let result = match &committed {
+            Ok(()) => result,
+            Err(err) => Err(err.clone()),
+        };
+        // A sender that gave up (client hung up) no longer listens: nothing to do.
+        match (reply, result) {
+            (Reply::Store(tx), Ok(Done::Stored(s))) => drop(tx.send(Ok(s))),
+            (Reply::Update(tx), Ok(Done::Updated(n))) => drop(tx.send(Ok(n))),
+            (Reply::Store(tx), Err(e)) => drop(tx.send(Err(e))),
+            (Reply::Update(tx), Err(e)) => drop(tx.send(Err(e))),
+            (Reply::Store(tx), Ok(_)) => drop(tx.send(Err(InboxError::Closed))),
+            (Reply::Update(tx), Ok(_)) => drop(tx.send(Err(InboxError::Closed))),
+        }
+    }
+}
+
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    d: &NewDelivery,
+    now: &str,
+    deltas: &mut Deltas,
+) -> Result<Stored, InboxError> {
+    let (status, reason) = match &d.disposition {
+        Disposition::Sync(_) => (Status::Pending, None),
+        Disposition::Skip(why) => (Status::Skipped, Some(why.as_str())),
+    };
+    let contact = d.disposition.contact();
+    let received_at = d.received_at.format(&Rfc3339).unwrap_or_default();
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO deliveries (provider, dedupe_key, received_at, event_type, kind,
+             contact_email, contact_name, body, status, reason, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (provider, dedupe_key) DO NOTHING",
+    )?;
+    let changed = stmt.execute(params![
+        d.provider,
+        d.dedupe_key,
+        received_at,
+        d.event_type,
+        d.kind,
+        contact.map(|c| c.email.as_str()),
+        contact.and_then(|c| c.name.as_deref()),
+        &d.body[..],
+        status.as_str(),
+        reason,
+        now,
+    ])?;
+    if changed == 0 {
+        return Ok(Stored::Duplicate);
+    }
+    deltas.moved(None, status, 1);
+    Ok(Stored::Accepted {
+        id: tx.last_insert_rowid(),
+        status,
+    })
+}
+
+fn update(
+    tx: &rusqlite::Transaction<'_>,
+    ids: &[i64],
+    change: &Change,
+    now: &str,
+    deltas: &mut Deltas,
+) -> Result<usize, InboxError> {
+    let (to, http_status, reason) = match change {
+        Change::Delivered { http_status } => (Status::Delivered, Some(*http_status), None),
+        Change::Failed {
+            http_status,
+            reason,
+        } => (Status::Failed, *http_status, Some(reason.as_str())),
+        Change::Retrying {
+            http_status,
+            reason,
+        } => (Status::Pending, *http_status, Some(reason.as_str())),
+    };
+    let mut stmt = tx.prepare_cached(
+        "UPDATE deliveries
+         SET status = ?2, attempts = attempts + 1, http_status = ?3, reason = ?4, updated_at = ?5
+         WHERE id = ?1 AND status = 'pending'",
+    )?;
+    let mut changed = 0;
+    for id in ids {
+        changed += stmt.execute(params![id, to.as_str(), http_status, reason, now])?;
+    }
+    if to != Status::Pending {
+        deltas.moved(Some(Status::Pending), to, changed as u64);
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contact::SkipReason;
+
+    fn delivery(key: &str, disposition: Disposition) -> NewDelivery {
+        NewDelivery {
+            provider: "slatis",
+            dedupe_key: key.to_owned(),
+            event_type: "BOOKING_CREATED".to_owned(),
+            kind: "created",
+            disposition,
+            body: Bytes::from_static(b"{}"),
+            received_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    fn sync(email: &str) -> Disposition {
+        Disposition::Sync(Contact::new(email, Some("Jane Smith".into())))
+    }
+
+    async fn open(dir: &tempfile::TempDir) -> (Inbox, InboxWriter) {
+        Inbox::open(&dir.path().join("inbox.db"), Durability::Full).unwrap()
+    }
+
+    #[tokio::test]
+    async fn store_then_duplicate_then_pending_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, writer) = open(&dir).await;
+        let a = inbox.store(delivery("k1", sync("a@x.io"))).await.unwrap();
+        let b = inbox.store(delivery("k2", sync("b@x.io"))).await.unwrap();
+        assert!(matches!(a, Stored::Accepted { status: Status::Pending, .. }));
+        assert!(matches!(b, Stored::Accepted { status: Status::Pending, .. }));
+        assert_eq!(
+            inbox.store(delivery("k1", sync("other@x.io"))).await.unwrap(),
+            Stored::Duplicate
+        );
+        let pending = inbox.pending(10).await.unwrap();
+        let emails: Vec<_> = pending.iter().map(|r| r.contact.email.as_str()).collect();
+        assert_eq!(emails, ["a@x.io", "b@x.io"]);
+        assert_eq!(inbox.counts().pending, 2);
+        writer.close().await;
+    }
+
+    #[tokio::test]
+    async fn skipped_rows_are_not_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, writer) = open(&dir).await;
+        let s = inbox
+            .store(delivery("k", Disposition::Skip(SkipReason::NoAttendeeEmail)))
+            .await
+            .unwrap();
+        assert!(matches!(s, Stored::Accepted { status: Status::Skipped, .. }));
+        assert!(inbox.pending(10).await.unwrap().is_empty());
+        assert_eq!(inbox.counts().skipped, 1);
+        assert_eq!(
+            inbox.status_of("slatis", "k".into()).await.unwrap(),
+            Some(Status::Skipped)
+        );
+        writer.close().await;
+    }
+
+    #[tokio::test]
+    async fn concurrent_stores_are_all_committed_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, writer) = open(&dir).await;
+        let tasks: Vec<_> = (0..600)
+            .map(|i| {
+                let inbox = inbox.clone();
+                tokio::spawn(async move {
+                    inbox
+                        .store(delivery(&format!("k{}", i % 500), sync("a@x.io")))
+                        .await
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        let mut duplicates = 0;
+        for t in tasks {
+            match t.await.unwrap().unwrap() {
+                Stored::Accepted { .. } => accepted += 1,
+                Stored::Duplicate => duplicates += 1,
+            }
+        }
+        assert_eq!((accepted, duplicates), (500, 100));
+        assert_eq!(inbox.counts().pending, 500);
+        writer.close().await;
+    }
+
+    #[tokio::test]
+    async fn updates_move_rows_and_counts_and_ignore_non_pending_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, writer) = open(&dir).await;
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            if let Stored::Accepted { id, .. } = inbox
+                .store(delivery(&format!("k{i}"), sync("a@x.io")))
+                .await
+                .unwrap()
+            {
+                ids.push(id);
+            }
+        }
+        let retry = Change::Retrying {
+            http_status: Some(503),
+            reason: "unavailable".into(),
+        };
+        assert_eq!(inbox.update(ids.clone(), retry).await.unwrap(), 3);
+        assert_eq!(inbox.counts().pending, 3);
+        let done = Change::Delivered { http_status: 200 };
+        assert_eq!(inbox.update(vec![ids[0], ids[1]], done.clone()).await.unwrap(), 2);
+        let failed = Change::Failed {
+            http_status: Some(400),
+            reason: "bad email".into(),
+        };
+        assert_eq!(inbox.update(vec![ids[2]], failed).await.unwrap(), 1);
+        // Already delivered: not pending any more, so unchanged.
+        assert_eq!(inbox.update(vec![ids[0]], done).await.unwrap(), 0);
+        assert_eq!(
+            inbox.counts(),
+            StatusCounts {
+                pending: 0,
+                delivered: 2,
+                failed: 1,
+                skipped: 0
+            }
+        );
+        writer.close().await;
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_rows_counts_and_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (inbox, writer) = open(&dir).await;
+            inbox.store(delivery("k", sync("a@x.io"))).await.unwrap();
+            writer.close().await;
+        }
+        let (inbox, writer) = open(&dir).await;
+        assert_eq!(inbox.counts().pending, 1);
+        assert_eq!(
+            inbox.store(delivery("k", sync("a@x.io"))).await.unwrap(),
+            Stored::Duplicate
+        );
+        writer.close().await;
+        let conn = Connection::open(dir.path().join("inbox.db")).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox.db");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Inbox::open(&path, Durability::Normal).unwrap_err();
+        assert_eq!(
+            err,
+            InboxError::NewerSchema {
+                found: 99,
+                supported: 1
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn store_after_close_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, writer) = open(&dir).await;
+        writer.close().await;
+        assert_eq!(
+            inbox.store(delivery("k", sync("a@x.io"))).await,
+            Err(InboxError::Closed)
+        );
+    }
+
+    #[test]
+    fn durability_parses_case_insensitively() {
+        assert_eq!("full".parse::<Durability>(), Ok(Durability::Full));
+        assert_eq!(" NORMAL ".parse::<Durability>(), Ok(Durability::Normal));
+        assert!("OFF".parse::<Durability>().is_err());
+    }
+}
