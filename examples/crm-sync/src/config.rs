@@ -185,13 +185,25 @@ impl Config {
         let token = match lookup("HUBSPOT_TOKEN")? {
             None => None,
             Some(t) if t.trim().is_empty() => {
-                return Err(invalid("HUBSPOT_TOKEN", "empty; unset it to run without a CRM"));
+                return Err(invalid(
+                    "HUBSPOT_TOKEN",
+                    "empty; unset it to run without a CRM",
+                ));
             }
             Some(t) => Some(HubSpotToken::new(t.trim())),
         };
         let base_url = lookup("HUBSPOT_BASE_URL")?
             .map(|u| u.trim().to_owned())
             .unwrap_or_else(|| DEFAULT_HUBSPOT_BASE_URL.to_owned());
+        match reqwest::Url::parse(&base_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+            _ => {
+                return Err(invalid(
+                    "HUBSPOT_BASE_URL",
+                    "expected an http:// or https:// URL",
+                ));
+            }
+        }
         let timeout_ms = number(
             &lookup,
             "HUBSPOT_TIMEOUT_MS",
@@ -292,7 +304,10 @@ mod tests {
         let err = config(&[("STANDARD_WEBHOOK_SECRET", "whsec_!!not-base64!!")]).unwrap_err();
         assert_eq!(err.var, "STANDARD_WEBHOOK_SECRET");
         let msg = err.to_string();
-        assert!(msg.starts_with("STANDARD_WEBHOOK_SECRET is invalid"), "{msg}");
+        assert!(
+            msg.starts_with("STANDARD_WEBHOOK_SECRET is invalid"),
+            "{msg}"
+        );
         assert!(!msg.contains("not-base64"), "{msg}");
 
         let err = config(&[("SLOTFLOW_WEBHOOK_TOKEN", "short")]).unwrap_err();
@@ -313,6 +328,7 @@ mod tests {
             ("CRM_SYNC_BODY_LIMIT", "0"),
             ("HUBSPOT_TOKEN", " "),
             ("HUBSPOT_TIMEOUT_MS", "soon"),
+            ("HUBSPOT_BASE_URL", "api.hubapi.com"),
         ] {
             assert_eq!(config(&[(var, value)]).unwrap_err().var, var, "{var}");
         }

@@ -88,7 +88,11 @@ impl Disposition {
         if !event.is_booking() {
             return Disposition::Skip(SkipReason::NotBooking);
         }
-        match event.attendee_email().map(str::trim).filter(|e| !e.is_empty()) {
+        match event
+            .attendee_email()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             Some(email) => Disposition::Sync(Contact::new(
                 email,
                 event

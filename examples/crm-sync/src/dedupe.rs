@@ -38,7 +38,11 @@ pub fn dedupe_key(event: &BookingEvent, body: &[u8]) -> String {
         event.provider,
         Provider::Bookable | Provider::SchedulingKit | Provider::StandardWebhooks
     );
-    match event.delivery_id.as_deref().filter(|id| by_id && !id.is_empty()) {
+    match event
+        .delivery_id
+        .as_deref()
+        .filter(|id| by_id && !id.is_empty())
+    {
         Some(id) => format!("id:{id}"),
         None => body_hash(body),
     }
@@ -63,14 +67,26 @@ mod tests {
 
     #[test]
     fn hash_providers_ignore_any_id() {
-        for p in [Provider::Slatis, Provider::Slotflow, Provider::CalCom, Provider::Calendly] {
-            assert_eq!(dedupe_key(&event(p, Some("wh_01abc")), b"body"), body_hash(b"body"));
+        for p in [
+            Provider::Slatis,
+            Provider::Slotflow,
+            Provider::CalCom,
+            Provider::Calendly,
+        ] {
+            assert_eq!(
+                dedupe_key(&event(p, Some("wh_01abc")), b"body"),
+                body_hash(b"body")
+            );
         }
     }
 
     #[test]
     fn id_providers_use_the_id() {
-        for p in [Provider::Bookable, Provider::SchedulingKit, Provider::StandardWebhooks] {
+        for p in [
+            Provider::Bookable,
+            Provider::SchedulingKit,
+            Provider::StandardWebhooks,
+        ] {
             assert_eq!(dedupe_key(&event(p, Some("msg_1")), b"body"), "id:msg_1");
         }
     }

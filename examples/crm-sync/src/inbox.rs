@@ -493,7 +493,10 @@ fn migrate(conn: &mut Connection) -> Result<(), InboxError> {
     if found > supported {
         return Err(InboxError::NewerSchema { found, supported });
     }
-    for (version, sql) in (1..).zip(MIGRATIONS).skip(usize::try_from(found).unwrap_or(0)) {
+    for (version, sql) in (1..)
+        .zip(MIGRATIONS)
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version)?;
@@ -765,10 +768,25 @@ mod tests {
         let (inbox, writer) = open(&dir).await;
         let a = inbox.store(delivery("k1", sync("a@x.io"))).await.unwrap();
         let b = inbox.store(delivery("k2", sync("b@x.io"))).await.unwrap();
-        assert!(matches!(a, Stored::Accepted { status: Status::Pending, .. }));
-        assert!(matches!(b, Stored::Accepted { status: Status::Pending, .. }));
+        assert!(matches!(
+            a,
+            Stored::Accepted {
+                status: Status::Pending,
+                ..
+            }
+        ));
+        assert!(matches!(
+            b,
+            Stored::Accepted {
+                status: Status::Pending,
+                ..
+            }
+        ));
         assert_eq!(
-            inbox.store(delivery("k1", sync("other@x.io"))).await.unwrap(),
+            inbox
+                .store(delivery("k1", sync("other@x.io")))
+                .await
+                .unwrap(),
             Stored::Duplicate
         );
         let pending = inbox.pending(10).await.unwrap();
@@ -783,10 +801,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (inbox, writer) = open(&dir).await;
         let s = inbox
-            .store(delivery("k", Disposition::Skip(SkipReason::NoAttendeeEmail)))
+            .store(delivery(
+                "k",
+                Disposition::Skip(SkipReason::NoAttendeeEmail),
+            ))
             .await
             .unwrap();
-        assert!(matches!(s, Stored::Accepted { status: Status::Skipped, .. }));
+        assert!(matches!(
+            s,
+            Stored::Accepted {
+                status: Status::Skipped,
+                ..
+            }
+        ));
         assert!(inbox.pending(10).await.unwrap().is_empty());
         assert_eq!(inbox.counts().skipped, 1);
         assert_eq!(
@@ -844,7 +871,13 @@ mod tests {
         assert_eq!(inbox.update(ids.clone(), retry).await.unwrap(), 3);
         assert_eq!(inbox.counts().pending, 3);
         let done = Change::Delivered { http_status: 200 };
-        assert_eq!(inbox.update(vec![ids[0], ids[1]], done.clone()).await.unwrap(), 2);
+        assert_eq!(
+            inbox
+                .update(vec![ids[0], ids[1]], done.clone())
+                .await
+                .unwrap(),
+            2
+        );
         let failed = Change::Failed {
             http_status: Some(400),
             reason: "bad email".into(),

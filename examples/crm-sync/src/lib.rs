@@ -1,10 +1,145 @@
-//! crm-sync: verified booking webhooks into a durable SQLite inbox, synced to HubSpot.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod config;
 pub mod contact;
 pub mod dedupe;
 pub mod hubspot;
 pub mod inbox;
+pub mod routes;
 pub mod stats;
 pub mod worker;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::hubspot::HubSpot;
+use crate::inbox::{Inbox, InboxError};
+use crate::routes::AppState;
+use crate::stats::Stats;
+use crate::worker::Worker;
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug)]
+pub enum RunError {
+    /// The inbox could not be opened or migrated.
+    Inbox(InboxError),
+    /// The CRM client could not be built (the message never holds the token).
+    Crm(String),
+    /// The listener failed.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Inbox(err) => write!(f, "inbox: {err}"),
+            RunError::Crm(msg) => write!(f, "crm client: {msg}"),
+            RunError::Io(err) => write!(f, "server: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Runs the service on `listener` until `shutdown` resolves, then stops in order: stop
+/// accepting and drain in-flight requests, stop the CRM worker, let the inbox writer
+/// commit what is queued.
+///
+/// Logs which routes are live and which are disabled, and `listening on <addr>`.
+///
+/// # Errors
+///
+/// [`RunError`] if the inbox cannot be opened, the CRM client cannot be built, or the
+/// server fails.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let db_path = config.db_path.clone();
+    let durability = config.durability;
+    let (inbox, writer) = tokio::task::spawn_blocking(move || Inbox::open(&db_path, durability))
+        .await
+        .map_err(|e| RunError::Inbox(InboxError::Sqlite(e.to_string())))?
+        .map_err(RunError::Inbox)?;
+    tracing::info!(
+        db = %config.db_path.display(),
+        synchronous = durability.as_str(),
+        pending = inbox.counts().pending,
+        "inbox open"
+    );
+
+    let crm = match &config.crm.token {
+        Some(token) => Some(
+            HubSpot::new(&config.crm.base_url, token, config.crm.timeout).map_err(RunError::Crm)?,
+        ),
+        None => None,
+    };
+
+    for route in &config.routes {
+        if route.verifier.is_some() {
+            tracing::info!(route = %route.path(), provider = route.provider.as_str(), "route live");
+        } else {
+            tracing::info!(
+                route = %route.path(),
+                provider = route.provider.as_str(),
+                "route disabled: {} is not set",
+                route.var
+            );
+        }
+    }
+
+    let state = AppState {
+        inbox: inbox.clone(),
+        stats: Arc::new(Stats::default()),
+    };
+    let app = routes::router(&config, state);
+
+    let (stop_worker, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(Worker::new(inbox, crm, config.crm.retry).run(stop_rx));
+
+    let addr = listener.local_addr().map_err(RunError::Io)?;
+    tracing::info!("listening on {addr}");
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(RunError::Io);
+    tracing::info!("no longer accepting; in-flight requests drained");
+
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
+    writer.close().await;
+    tracing::info!("inbox closed; bye");
+    served
+}
+
+/// Resolves on ctrl-c (SIGINT) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("ctrl-c received; shutting down"),
+        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    }
+}
