@@ -1,0 +1,162 @@
+//! Buffering a request body up to a limit.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+
+use crate::VerifiedBodyError;
+
+/// Reads a payload into one buffer, refusing more than `limit` bytes.
+///
+/// A `content-length` above the limit is refused before a byte is read; a body without one
+/// (chunked) is refused as soon as the bytes received pass the limit. No decompression: the
+/// signature covers the bytes as sent.
+pub(crate) struct Collect {
+    payload: Payload,
+    buf: BytesMut,
+    limit: usize,
+    refused: Option<VerifiedBodyError>,
+}
+
+impl Collect {
+    pub(crate) fn new(headers: &HeaderMap, payload: Payload, limit: usize) -> Self {
+        let length = content_length(headers);
+        let refused = match length {
+            Some(length) if length > limit => {
+                Some(VerifiedBodyError::OverflowKnownLength { length, limit })
+            }
+            _ => None,
+        };
+        // Trust the announced length for the first allocation only when it fits the limit.
+        let capacity = match (&refused, length) {
+            (None, Some(length)) => length,
+            _ => 0,
+        };
+        Collect {
+            payload,
+            buf: BytesMut::with_capacity(capacity),
+            limit,
+            refused,
+        }
+    }
+}
+
+impl Future for Collect {
+    type Output = Result<Bytes, VerifiedBodyError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(err) = this.refused.take() {
+            return Poll::Ready(Err(err));
+        }
+        loop {
+            match ready!(Pin::new(&mut this.payload).poll_next(cx)) {
+                Some(Ok(chunk)) => {
+                    if chunk.len() > this.limit - this.buf.len() {
+                        return Poll::Ready(Err(VerifiedBodyError::Overflow { limit: this.limit }));
+                    }
+                    this.buf.extend_from_slice(&chunk);
+                }
+                Some(Err(err)) => return Poll::Ready(Err(VerifiedBodyError::Payload(err))),
+                None => return Poll::Ready(Ok(std::mem::take(&mut this.buf).freeze())),
+            }
+        }
+    }
+}
+
+/// The announced body length. An unreadable value announces nothing (actix-http's own
+/// parser refuses such requests before they get here); the limit then applies while reading.
+/// A length beyond `usize` saturates, so it is refused as too large.
+fn content_length(headers: &HeaderMap) -> Option<usize> {
+    let value = headers.get(CONTENT_LENGTH)?.to_str().ok()?;
+    let length: u64 = value.trim().parse().ok()?;
+    Some(usize::try_from(length).unwrap_or(usize::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::error::PayloadError;
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn payload_of(items: Vec<Result<Bytes, PayloadError>>) -> Payload {
+        let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
+            Box::pin(futures_util::stream::iter(items));
+        Payload::from(stream)
+    }
+
+    fn stream(chunks: &[&'static [u8]]) -> Payload {
+        payload_of(chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect())
+    }
+
+    fn failing() -> Payload {
+        payload_of(vec![Err(PayloadError::Incomplete(None))])
+    }
+
+    #[actix_web::test]
+    async fn chunks_are_joined_up_to_the_limit() {
+        let headers = HeaderMap::new();
+        let bytes = Collect::new(&headers, stream(&[b"ab", b"cd", b"e"]), 5)
+            .await
+            .unwrap();
+        assert_eq!(bytes, "abcde");
+    }
+
+    #[actix_web::test]
+    async fn one_byte_over_the_limit_without_length_is_refused() {
+        let headers = HeaderMap::new();
+        let err = Collect::new(&headers, stream(&[b"abc", b"def"]), 5)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, VerifiedBodyError::Overflow { limit: 5 }),
+            "{err:?}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn announced_length_over_the_limit_is_refused_before_reading() {
+        let req = TestRequest::default()
+            .insert_header((CONTENT_LENGTH, "6"))
+            .to_http_request();
+        // The stream would fail if it were read.
+        let err = Collect::new(req.headers(), failing(), 5).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                VerifiedBodyError::OverflowKnownLength {
+                    length: 6,
+                    limit: 5
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn absurd_content_length_saturates_and_is_refused() {
+        let req = TestRequest::default()
+            .insert_header((CONTENT_LENGTH, "18446744073709551615"))
+            .to_http_request();
+        let err = Collect::new(req.headers(), stream(&[]), 5)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, VerifiedBodyError::OverflowKnownLength { .. }),
+            "{err:?}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn read_errors_are_reported() {
+        let headers = HeaderMap::new();
+        let err = Collect::new(&headers, failing(), 5).await.unwrap_err();
+        assert!(matches!(err, VerifiedBodyError::Payload(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,80 @@
+//! Per-route configuration: which verifier, and how many body bytes to buffer.
+
+use actix_web::{HttpRequest, web};
+use bookhook_verify::Verifier;
+
+/// The body limit when none is set: 256 KiB, as actix-web's own `PayloadConfig`.
+pub const DEFAULT_LIMIT: usize = 256 * 1024;
+
+/// What a route verifies deliveries with: a [`Verifier`] and a body limit.
+///
+/// The extractors look it up from the request's `app_data::<VerifyConfig>()`, then from
+/// `app_data::<web::Data<VerifyConfig>>()`, so each `App`, `Scope` or `Resource` can carry
+/// its own provider and secrets. The [`Verify`](crate::Verify) middleware takes it directly.
+///
+/// Cloning is cheap (a reference count); `Debug` never shows a secret.
+///
+/// # Example
+///
+/// ```
+/// use actix_web::{App, web};
+/// use bookhook_actix::VerifyConfig;
+/// use bookhook_verify::{Provider, Verifier};
+///
+/// let slatis = Verifier::builder(Provider::Slatis).secrets("whsec_a").build()?;
+/// let calcom = Verifier::builder(Provider::CalCom).secrets("calcom_secret").build()?;
+///
+/// let app = App::new()
+///     .service(web::scope("/slatis").app_data(VerifyConfig::new(slatis)))
+///     .service(web::scope("/calcom").app_data(VerifyConfig::new(calcom).limit(64 * 1024)));
+/// # Ok::<(), bookhook_verify::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    pub(crate) verifier: Verifier,
+    pub(crate) limit: usize,
+}
+
+impl VerifyConfig {
+    /// Verifies with `verifier`, buffering at most [`DEFAULT_LIMIT`] bytes of body.
+    ///
+    /// A verifier without secrets ([`Verifier::unconfigured`]) is logged at `error` level
+    /// here, once at start-up, and answers every delivery with 500.
+    pub fn new(verifier: Verifier) -> Self {
+        if !verifier.is_configured() {
+            tracing::error!(
+                provider = verifier.provider().as_str(),
+                "no secret configured: every delivery to this route will be refused with 500"
+            );
+        }
+        VerifyConfig {
+            verifier,
+            limit: DEFAULT_LIMIT,
+        }
+    }
+
+    /// Sets the largest body, in bytes, that is buffered and verified; a larger one is
+    /// refused with 413 (before reading, when its `content-length` already says so).
+    #[must_use]
+    pub fn limit(mut self, bytes: usize) -> Self {
+        self.limit = bytes;
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// Finds the route's configuration: `VerifyConfig`, then `web::Data<VerifyConfig>`.
+    pub(crate) fn from_req(req: &HttpRequest) -> Option<&Self> {
+        req.app_data::<Self>()
+            .or_else(|| req.app_data::<web::Data<Self>>().map(|data| data.get_ref()))
+    }
+}
+
+impl From<Verifier> for VerifyConfig {
+    fn from(verifier: Verifier) -> Self {
+        VerifyConfig::new(verifier)
+    }
+}

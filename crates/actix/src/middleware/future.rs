@@ -1,0 +1,117 @@
+//! [`ResponseFuture`]: collect the body, verify, then call the inner service.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, ready};
+
+use actix_web::HttpMessage;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use pin_project_lite::pin_project;
+
+use crate::VerifyConfig;
+use crate::body::Collect;
+use crate::verification::{Prior, verify_body};
+
+pin_project! {
+    /// The response future of [`VerifyMiddleware`](crate::VerifyMiddleware):
+    /// `Collecting` the body, then `Calling` the inner service, or answering the rejection.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct ResponseFuture<S: Service<ServiceRequest>> {
+        #[pin]
+        state: State<S>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S: Service<ServiceRequest>> {
+        Collecting {
+            collect: Collect,
+            // `Some` until the body is read.
+            req: Option<ServiceRequest>,
+            service: Rc<S>,
+            config: VerifyConfig,
+        },
+        Calling {
+            #[pin]
+            fut: S::Future,
+        },
+    }
+}
+
+impl<S: Service<ServiceRequest>> ResponseFuture<S> {
+    pub(crate) fn new(
+        req: ServiceRequest,
+        collect: Collect,
+        service: Rc<S>,
+        config: VerifyConfig,
+    ) -> Self {
+        ResponseFuture {
+            state: State::Collecting {
+                collect,
+                req: Some(req),
+                service,
+                config,
+            },
+        }
+    }
+}
+
+impl<S: Service<ServiceRequest>> fmt::Debug for ResponseFuture<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Collecting { .. } => "Collecting",
+            State::Calling { .. } => "Calling",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl<S, B> Future for ResponseFuture<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+    B: MessageBody,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, S::Error>;
+
+    /// # Panics
+    ///
+    /// If polled again after it completed, as futures may.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Collecting {
+                    collect,
+                    req,
+                    service,
+                    config,
+                } => {
+                    let body = ready!(Pin::new(collect).poll(cx));
+                    let mut req = req.take().expect("ResponseFuture polled after completion");
+                    match verify_body(config, req.query_string(), req.headers(), body) {
+                        Ok(verified) => {
+                            req.extensions_mut().insert(verified.verified.clone());
+                            req.set_payload(Payload::from(verified.bytes.clone()));
+                            req.extensions_mut().insert(Prior(verified));
+                            let fut = service.call(req);
+                            this.state.set(State::Calling { fut });
+                        }
+                        Err(err) => {
+                            return Poll::Ready(Ok(req.error_response(err).map_into_right_body()));
+                        }
+                    }
+                }
+                StateProj::Calling { fut } => {
+                    let res = ready!(fut.poll(cx))?;
+                    return Poll::Ready(Ok(res.map_into_left_body()));
+                }
+            }
+        }
+    }
+}
