@@ -78,7 +78,12 @@ pub fn unknown_event(provider: Provider) -> (&'static str, String) {
 }
 
 /// Signs `body` as `provider` would now; returns headers and query.
-pub fn sign(provider: Provider, secret: &str, body: &[u8], at: i64) -> (Vec<(String, String)>, Option<String>) {
+pub fn sign(
+    provider: Provider,
+    secret: &str,
+    body: &[u8],
+    at: i64,
+) -> (Vec<(String, String)>, Option<String>) {
     let signed = Signer::new(provider, secret)
         .expect("test secrets are valid")
         .sign(body, &SignParams::at(at).id("msg_case_1"));
@@ -116,7 +121,12 @@ pub fn all() -> Vec<Case> {
 pub fn for_provider(p: Provider) -> Vec<Case> {
     let (event, body) = booking_created(p);
     let mut cases = Vec::new();
-    let mut case = |name: &str, verifier: Verifier, signed_as: Option<(&str, i64)>, body: String, status: u16, reason: &'static str| {
+    let mut case = |name: &str,
+                    verifier: Verifier,
+                    signed_as: Option<(&str, i64)>,
+                    body: String,
+                    status: u16,
+                    reason: &'static str| {
         let (headers, query) = match signed_as {
             Some((secret, at)) => sign(p, secret, body.as_bytes(), at),
             None => (Vec::new(), None),
@@ -139,23 +149,87 @@ pub fn for_provider(p: Provider) -> Vec<Case> {
     case("valid", verifier(p), Some((s, t)), body.clone(), 200, ok);
     let (unknown, unknown_body) = unknown_event(p);
     let ok_unknown: &'static str = Box::leak(format!("ok:{unknown}").into_boxed_str());
-    case("unknown event reaches the handler", verifier(p), Some((s, t)), unknown_body, 200, ok_unknown);
-    let missing = if p == Provider::Slotflow { "missing token" } else { "missing" };
+    case(
+        "unknown event reaches the handler",
+        verifier(p),
+        Some((s, t)),
+        unknown_body,
+        200,
+        ok_unknown,
+    );
+    let missing = if p == Provider::Slotflow {
+        "missing token"
+    } else {
+        "missing"
+    };
     case("unsigned", verifier(p), None, body.clone(), 401, missing);
     let wrong_secret = match p {
         Provider::StandardWebhooks => "whsec_b3RoZXItc2VjcmV0LW5vdC1jb25maWd1cmVk",
         Provider::Slotflow => "sf_token_other_0000000000",
         _ => "not-the-configured-secret",
     };
-    let mismatch = if p == Provider::Slotflow { "token mismatch" } else { "signature mismatch" };
-    case("wrong secret", verifier(p), Some((wrong_secret, t)), body.clone(), 401, mismatch);
-    case("no secret configured", Verifier::unconfigured(p), Some((s, t)), body.clone(), 500, "no secret configured");
-    case("signed but not JSON", verifier(p), Some((s, t)), "not json".into(), 400, "invalid JSON");
-    case("body at the limit", verifier(p), Some((s, t)), pad_to(&body, LIMIT), 200, ok);
-    case("body one byte over the limit", verifier(p), Some((s, t)), pad_to(&body, LIMIT + 1), 413, "payload too large");
+    let mismatch = if p == Provider::Slotflow {
+        "token mismatch"
+    } else {
+        "signature mismatch"
+    };
+    case(
+        "wrong secret",
+        verifier(p),
+        Some((wrong_secret, t)),
+        body.clone(),
+        401,
+        mismatch,
+    );
+    case(
+        "no secret configured",
+        Verifier::unconfigured(p),
+        Some((s, t)),
+        body.clone(),
+        500,
+        "no secret configured",
+    );
+    case(
+        "signed but not JSON",
+        verifier(p),
+        Some((s, t)),
+        "not json".into(),
+        400,
+        "invalid JSON",
+    );
+    case(
+        "body at the limit",
+        verifier(p),
+        Some((s, t)),
+        pad_to(&body, LIMIT),
+        200,
+        ok,
+    );
+    case(
+        "body one byte over the limit",
+        verifier(p),
+        Some((s, t)),
+        pad_to(&body, LIMIT + 1),
+        413,
+        "payload too large",
+    );
     if p.signs_timestamp() {
-        case("stale", verifier(p), Some((s, t - 301)), body.clone(), 401, "timestamp too old");
-        case("future", verifier(p), Some((s, t + 301)), body.clone(), 401, "timestamp in the future");
+        case(
+            "stale",
+            verifier(p),
+            Some((s, t - 301)),
+            body.clone(),
+            401,
+            "timestamp too old",
+        );
+        case(
+            "future",
+            verifier(p),
+            Some((s, t + 301)),
+            body.clone(),
+            401,
+            "timestamp in the future",
+        );
     }
     // A tampered body under a valid signature.
     let mut tampered = body.clone().into_bytes();
@@ -174,7 +248,11 @@ pub fn for_provider(p: Provider) -> Vec<Case> {
         // then fails JSON parsing only if the change broke the JSON. Byte 5 of `{"event"` is in
         // the key name, so the JSON stays valid but the envelope misses `event`: 400.
         status: if tamper_status == 200 { 400 } else { 401 },
-        reason: if tamper_status == 200 { "invalid JSON" } else { "signature mismatch" },
+        reason: if tamper_status == 200 {
+            "invalid JSON"
+        } else {
+            "signature mismatch"
+        },
     });
     // Malformed: an empty signature (or an empty token).
     let mut empty = sign(p, s, body.as_bytes(), t);

@@ -39,7 +39,9 @@ pub struct Delivery {
 impl Delivery {
     /// The provider.
     pub fn provider(&self) -> Provider {
-        self.provider.parse().expect("vector names a known provider")
+        self.provider
+            .parse()
+            .expect("vector names a known provider")
     }
 
     /// The headers as an `http::HeaderMap`.
@@ -104,7 +106,7 @@ struct Rfc4231File {
 
 /// RFC 4231's HMAC-SHA-256 cases.
 pub fn rfc4231() -> Vec<Rfc4231Case> {
-    let file: Rfc4231File =
-        serde_json::from_str(include_str!("../vectors/rfc4231.json")).expect("rfc4231.json is valid");
+    let file: Rfc4231File = serde_json::from_str(include_str!("../vectors/rfc4231.json"))
+        .expect("rfc4231.json is valid");
     file.cases
 }

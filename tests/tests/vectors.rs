@@ -14,8 +14,18 @@ fn every_openssl_vector_verifies() {
             .verify_with_query(d.query.as_deref(), &d.header_map(), d.body.as_bytes())
             .unwrap_or_else(|e| panic!("{}: {e}", d.name));
         assert_eq!(verified.provider(), d.provider(), "{}", d.name);
-        assert_eq!(verified.delivery_id(), d.expect_delivery_id.as_deref(), "{}", d.name);
-        assert_eq!(verified.event_type(), d.expect_event_type.as_deref(), "{}", d.name);
+        assert_eq!(
+            verified.delivery_id(),
+            d.expect_delivery_id.as_deref(),
+            "{}",
+            d.name
+        );
+        assert_eq!(
+            verified.event_type(),
+            d.expect_event_type.as_deref(),
+            "{}",
+            d.name
+        );
         assert_eq!(verified.secret_index(), 0, "{}", d.name);
     }
 }
@@ -30,7 +40,10 @@ fn every_provider_has_a_vector() {
 
 #[test]
 fn every_openssl_vector_fails_with_one_byte_changed() {
-    for d in deliveries().iter().filter(|d| d.provider() != Provider::Slotflow) {
+    for d in deliveries()
+        .iter()
+        .filter(|d| d.provider() != Provider::Slotflow)
+    {
         let mut body = d.body.clone().into_bytes();
         let last = body.len() - 2;
         body[last] ^= 0x20;
@@ -50,12 +63,19 @@ fn signer_reproduces_every_openssl_signature_exactly() {
         if let Some(event) = &d.expect_event_type {
             params = params.event_type(event.clone());
         }
-        let signed = Signer::new(p, &d.secret).unwrap().sign(d.body.as_bytes(), &params);
+        let signed = Signer::new(p, &d.secret)
+            .unwrap()
+            .sign(d.body.as_bytes(), &params);
         assert_eq!(signed.query(), d.query.as_deref(), "{}", d.name);
         for (name, value) in &d.headers {
-            let ours = signed.header(name).unwrap_or_else(|| panic!("{}: no {name}", d.name));
+            let ours = signed
+                .header(name)
+                .unwrap_or_else(|| panic!("{}: no {name}", d.name));
             // The vectors' `sha256=` variant of SchedulingKit is a receiving-side tolerance.
-            let theirs = value.strip_prefix("sha256=").filter(|_| p == Provider::SchedulingKit).unwrap_or(value);
+            let theirs = value
+                .strip_prefix("sha256=")
+                .filter(|_| p == Provider::SchedulingKit)
+                .unwrap_or(value);
             assert_eq!(ours, theirs, "{}: {name}", d.name);
         }
     }
@@ -63,13 +83,26 @@ fn signer_reproduces_every_openssl_signature_exactly() {
 
 #[test]
 fn standard_webhooks_published_vector_matches_openssl_and_bookhook() {
-    let d = deliveries().into_iter().find(|d| d.published_signature.is_some()).unwrap();
+    let d = deliveries()
+        .into_iter()
+        .find(|d| d.published_signature.is_some())
+        .unwrap();
     let published = d.published_signature.as_deref().unwrap();
-    let header = d.headers.iter().find(|(n, _)| n == "webhook-signature").unwrap();
-    assert_eq!(header.1, published, "openssl agrees with the published vector");
+    let header = d
+        .headers
+        .iter()
+        .find(|(n, _)| n == "webhook-signature")
+        .unwrap();
+    assert_eq!(
+        header.1, published,
+        "openssl agrees with the published vector"
+    );
     let ours = Signer::new(Provider::StandardWebhooks, &d.secret)
         .unwrap()
-        .sign(d.body.as_bytes(), &SignParams::at(1_614_265_330).id("msg_p5jXN8AQM9LWM0D4loKWxJek"));
+        .sign(
+            d.body.as_bytes(),
+            &SignParams::at(1_614_265_330).id("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+        );
     assert_eq!(ours.header("webhook-signature"), Some(published));
 }
 
@@ -89,7 +122,10 @@ fn rfc4231_hmac_sha256_cases_through_a_raw_body_scheme() {
     for c in cases {
         let key = hex_decode(&c.key);
         let data = hex_decode(&c.data);
-        let verifier = Verifier::builder(Provider::CalCom).secret(&key).build().unwrap();
+        let verifier = Verifier::builder(Provider::CalCom)
+            .secret(&key)
+            .build()
+            .unwrap();
         let mut headers = http::HeaderMap::new();
         headers.insert("x-cal-signature-256", c.mac.parse().unwrap());
         let result = verifier.verify(&headers, &data);
@@ -97,24 +133,45 @@ fn rfc4231_hmac_sha256_cases_through_a_raw_body_scheme() {
             // A truncated MAC is never accepted as a match, even when it is a correct prefix.
             Some(_) => assert_eq!(
                 result.unwrap_err(),
-                VerifyError::Malformed { header: "x-cal-signature-256", reason: Malformed::WrongLength },
+                VerifyError::Malformed {
+                    header: "x-cal-signature-256",
+                    reason: Malformed::WrongLength
+                },
                 "case {}",
                 c.case
             ),
             None => {
                 assert!(result.is_ok(), "RFC 4231 case {}: {result:?}", c.case);
-                let signed = Signer::new(Provider::CalCom, &key).unwrap().sign(&data, &SignParams::at(0));
-                assert_eq!(signed.header("x-cal-signature-256"), Some(&*c.mac), "case {}", c.case);
+                let signed = Signer::new(Provider::CalCom, &key)
+                    .unwrap()
+                    .sign(&data, &SignParams::at(0));
+                assert_eq!(
+                    signed.header("x-cal-signature-256"),
+                    Some(&*c.mac),
+                    "case {}",
+                    c.case
+                );
             }
         }
         // And the truncated case's full MAC starts with the published prefix.
         if c.truncated_bits.is_some() {
-            let full = Signer::new(Provider::CalCom, &key).unwrap().sign(&data, &SignParams::at(0));
-            assert!(full.header("x-cal-signature-256").unwrap().starts_with(&c.mac), "case {}", c.case);
+            let full = Signer::new(Provider::CalCom, &key)
+                .unwrap()
+                .sign(&data, &SignParams::at(0));
+            assert!(
+                full.header("x-cal-signature-256")
+                    .unwrap()
+                    .starts_with(&c.mac),
+                "case {}",
+                c.case
+            );
         }
     }
 }
 
 fn hex_decode(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }

@@ -43,7 +43,11 @@ pub(crate) fn token_matches(expected: &[u8; TAG_LEN], token: &[u8]) -> Choice {
 }
 
 /// Turns one configured secret into the bytes the provider's scheme keys with.
-fn key_bytes(provider: Provider, secret: &[u8], index: usize) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+fn key_bytes(
+    provider: Provider,
+    secret: &[u8],
+    index: usize,
+) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
     if secret.is_empty() {
         return Err(ConfigError::EmptySecret { provider, index });
     }

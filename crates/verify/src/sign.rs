@@ -43,14 +43,15 @@ impl Signer {
         if secret.is_empty() {
             return Err(ConfigError::EmptySecret { provider, index: 0 });
         }
-        let key = provider
-            .scheme()
-            .key_bytes(secret)
-            .map_err(|expected| ConfigError::InvalidSecret {
-                provider,
-                index: 0,
-                expected,
-            })?;
+        let key =
+            provider
+                .scheme()
+                .key_bytes(secret)
+                .map_err(|expected| ConfigError::InvalidSecret {
+                    provider,
+                    index: 0,
+                    expected,
+                })?;
         Ok(Signer { provider, key })
     }
 

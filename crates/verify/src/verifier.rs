@@ -69,7 +69,9 @@ impl Verifier {
 
     /// A verifier with these secrets and the default tolerance and clock.
     pub fn new(secrets: SecretSet) -> Self {
-        Self::builder(secrets.provider()).secret_set(secrets).finish()
+        Self::builder(secrets.provider())
+            .secret_set(secrets)
+            .finish()
     }
 
     /// A verifier for a route whose secret is not configured: it refuses every delivery with
@@ -283,7 +285,10 @@ impl fmt::Debug for VerifierBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifierBuilder")
             .field("provider", &self.provider)
-            .field("secrets", &format_args!("[REDACTED; {}]", self.secrets.len()))
+            .field(
+                "secrets",
+                &format_args!("[REDACTED; {}]", self.secrets.len()),
+            )
             .field("secret_set", &self.set)
             .field("tolerance", &self.tolerance)
             .field("clock", &self.clock)

@@ -95,7 +95,11 @@ mod tests {
             "9223372036854775808",
             "-9223372036854775808",
         ] {
-            assert_eq!(timestamp(bad).err(), Some(Malformed::BadTimestamp), "{bad:?}");
+            assert_eq!(
+                timestamp(bad).err(),
+                Some(Malformed::BadTimestamp),
+                "{bad:?}"
+            );
         }
         assert_eq!(timestamp("9223372036854775807").unwrap().unix, i64::MAX);
         assert_eq!(timestamp("0").unwrap().unix, 0);

@@ -64,7 +64,10 @@ fn as_text(bytes: &[u8]) -> Result<&str, Malformed> {
     if bytes.len() > MAX_VALUE_LEN {
         return Err(Malformed::TooLong);
     }
-    if !bytes.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+    if !bytes
+        .iter()
+        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
         return Err(Malformed::NotAscii);
     }
     // Visible ASCII is UTF-8; this never fails.

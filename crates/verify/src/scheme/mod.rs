@@ -85,6 +85,10 @@ pub(crate) struct Timestamp<'h> {
 }
 
 /// The credentials a request carries.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "lives on the stack for one request; boxing the tags would allocate per request"
+)]
 pub(crate) enum Credential<'h> {
     /// HMAC-SHA256 tags over `content` followed by the body.
     Tags {

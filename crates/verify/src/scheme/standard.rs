@@ -68,7 +68,12 @@ impl Scheme for StandardWebhooks {
         let t = params.timestamp().to_string();
         // Without an id, derive a stable one from what is signed, so signing is repeatable.
         let id = params.id_ref().map_or_else(
-            || format!("msg_{}", &to_hex(&sign_mac(b"bookhook-id", &[t.as_bytes(), body]))[..24]),
+            || {
+                format!(
+                    "msg_{}",
+                    &to_hex(&sign_mac(b"bookhook-id", &[t.as_bytes(), body]))[..24]
+                )
+            },
             str::to_owned,
         );
         let tag = sign_mac(key, &[id.as_bytes(), b".", t.as_bytes(), b".", body]);

@@ -28,7 +28,10 @@ impl Scheme for StripeStyle {
 
 /// Reads `t` and every `v1` entry of `name`. Entries of other versions (`v0=`) are ignored;
 /// a `t` that differs between entries or headers is ambiguous and refused.
-pub(super) fn parse<'h>(request: &Request<'h>, name: &'static str) -> Result<Parsed<'h>, VerifyError> {
+pub(super) fn parse<'h>(
+    request: &Request<'h>,
+    name: &'static str,
+) -> Result<Parsed<'h>, VerifyError> {
     let mut ts: Option<Timestamp<'h>> = None;
     let mut tags = Bounded::new();
     let count = for_each_value(request.headers, name, |value| {
