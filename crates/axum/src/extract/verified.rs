@@ -1,0 +1,148 @@
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+
+use axum_core::extract::{FromRequest, Request};
+use bookhook_events::{Delivery, EventError, FromDelivery};
+use bookhook_verify::Provider;
+
+use super::verified_body::verified_body;
+use super::{FromLayer, VerifierSource};
+use crate::rejection::{InvalidEvent, UnsupportedProvider, VerifiedRejection, log};
+
+/// A verified delivery parsed as `T`: a [`BookingEvent`](bookhook_events::BookingEvent),
+/// a provider's typed `Event`, or a `serde_json::Value` (any
+/// [`FromDelivery`] type).
+///
+/// Field `0` is the event; field `1` is what verification established (provider, matching
+/// secret, timestamp, and the delivery-id / event-type headers, which the parse also
+/// receives); field `2` only carries `V`, so patterns end with `..`:
+/// `Verified(event, ..)` or `Verified(event, info, ..)`. An unknown event type is not a rejection: it parses as the type's `Unknown`
+/// variant and the handler decides. A body that is not valid JSON for `T` is refused with
+/// `400 invalid JSON: ...`. `V` says where the verifier comes from when no
+/// [`VerifyLayer`](crate::VerifyLayer) ran (see [`VerifierSource`]).
+///
+/// It consumes the body, so it must be the handler's last argument.
+///
+/// # Example
+///
+/// ```
+/// use axum::{Router, routing::post};
+/// use bookhook_axum::{Verified, VerifyLayer};
+/// use bookhook_events::BookingEvent;
+/// use bookhook_verify::{Provider, Verifier};
+///
+/// async fn booking(Verified(event, info, ..): Verified<BookingEvent>) -> String {
+///     format!("{} {} (secret #{})", event.provider, event.kind, info.secret_index())
+/// }
+///
+/// let verifier = Verifier::builder(Provider::Slatis).secrets("whsec_new,whsec_old").build()?;
+/// let app: Router = Router::new().route("/hook", post(booking).layer(VerifyLayer::new(verifier)));
+/// # Ok::<(), bookhook_verify::ConfigError>(())
+/// ```
+pub struct Verified<T, V = FromLayer>(
+    /// The parsed event.
+    pub T,
+    /// What verification established.
+    pub bookhook_verify::Verified,
+    /// Where the verifier comes from without a layer (a type-level marker, no data).
+    pub PhantomData<fn() -> V>,
+);
+
+impl<T, V> Verified<T, V> {
+    /// Puts an event and its verification together (e.g. to call a handler in a test).
+    pub fn new(event: T, verified: bookhook_verify::Verified) -> Self {
+        Verified(event, verified, PhantomData)
+    }
+
+    /// What verification established.
+    pub fn info(&self) -> &bookhook_verify::Verified {
+        &self.1
+    }
+
+    /// The event.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+
+    /// The event and what verification established.
+    pub fn into_parts(self) -> (T, bookhook_verify::Verified) {
+        (self.0, self.1)
+    }
+}
+
+impl<T, V> Deref for Verified<T, V> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T, V> DerefMut for Verified<T, V> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: Clone, V> Clone for Verified<T, V> {
+    fn clone(&self) -> Self {
+        Verified::new(self.0.clone(), self.1.clone())
+    }
+}
+
+impl<T: fmt::Debug, V> fmt::Debug for Verified<T, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Verified")
+            .field(&self.0)
+            .field(&self.1)
+            .finish()
+    }
+}
+
+impl<T, S, V> FromRequest<S> for Verified<T, V>
+where
+    T: FromDelivery,
+    S: Send + Sync,
+    V: VerifierSource<S>,
+{
+    type Rejection = VerifiedRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let config = V::from_state(state);
+        let (bytes, verified) = verified_body(req, config).await?;
+        let provider = events_provider(verified.provider())?;
+        let delivery = Delivery::new(provider, &bytes)
+            .with_delivery_id(verified.delivery_id())
+            .with_event_type(verified.event_type());
+        match T::from_delivery(&delivery) {
+            Ok(event) => Ok(Verified::new(event, verified)),
+            Err(err) => Err(invalid_event(verified.provider(), err)),
+        }
+    }
+}
+
+/// The events crate's provider of the same name (the two crates share provider names).
+fn events_provider(provider: Provider) -> Result<bookhook_events::Provider, VerifiedRejection> {
+    provider.as_str().parse().map_err(|_| {
+        let rejection = VerifiedRejection::from(UnsupportedProvider::new(provider));
+        log(
+            Some(provider),
+            rejection.status(),
+            rejection.cause(),
+            &rejection,
+        );
+        rejection
+    })
+}
+
+fn invalid_event(provider: Provider, err: EventError) -> VerifiedRejection {
+    let rejection = VerifiedRejection::from(InvalidEvent::new(err));
+    log(
+        Some(provider),
+        rejection.status(),
+        rejection.cause(),
+        &rejection,
+    );
+    rejection
+}

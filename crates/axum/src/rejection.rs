@@ -1,0 +1,578 @@
+//! Why a request was refused, as types users can match on.
+//!
+//! Two levels, as in axum: a leaf type per failure, with a fixed status and a short body
+//! text, and one `#[non_exhaustive]` enum per extractor ([`VerifiedBodyRejection`],
+//! [`VerifiedRejection`]) that wraps them. Every rejection answers `text/plain` with its
+//! [`body_text`](VerifiedRejection::body_text), which never holds a secret, an expected or
+//! computed signature, or any of the request body.
+//!
+//! # Example
+//!
+//! A handler can take `Result<Verified<T>, VerifiedRejection>` to answer differently:
+//!
+//! ```
+//! use axum::http::StatusCode;
+//! use axum::response::{IntoResponse, Response};
+//! use bookhook_axum::Verified;
+//! use bookhook_axum::rejection::VerifiedRejection;
+//! use bookhook_events::BookingEvent;
+//!
+//! async fn hook(event: Result<Verified<BookingEvent>, VerifiedRejection>) -> Response {
+//!     match event {
+//!         Ok(Verified(event, ..)) => event.event_type.into_response(),
+//!         // Acknowledge bodies we cannot parse so the provider stops retrying them.
+//!         Err(VerifiedRejection::InvalidEvent(_)) => StatusCode::ACCEPTED.into_response(),
+//!         Err(other) => other.into_response(),
+//!     }
+//! }
+//! let route: axum::routing::MethodRouter = axum::routing::post(hook);
+//! ```
+
+use std::error::Error;
+use std::fmt;
+use std::time::Duration;
+
+use axum_core::response::{IntoResponse, Response};
+use bookhook_events::EventError;
+use bookhook_verify::{Provider, VerifyError};
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, StatusCode};
+
+use crate::buffer::BoxError;
+
+/// `text/plain; charset=utf-8`, the content type of every rejection.
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// The stable cause label of a refusal, in the extensions of every response this crate
+/// refuses a request with (the middleware's and the extractors'), so that a surrounding
+/// middleware can count refusals by cause without parsing the body.
+///
+/// The labels are those of [`VerifiedRejection::cause`].
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use bookhook_axum::rejection::{RejectionCause, VerifiedBodyRejection};
+/// use bookhook_verify::VerifyError;
+///
+/// let response = VerifiedBodyRejection::from(VerifyError::SignatureMismatch).into_response();
+/// let cause = response.extensions().get::<RejectionCause>().unwrap();
+/// assert_eq!(cause.as_str(), "signature_mismatch");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RejectionCause(&'static str);
+
+impl RejectionCause {
+    /// The label, e.g. `signature_mismatch` or `payload_too_large`.
+    pub const fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for RejectionCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// A plain-text response of any body type that can be made from a `String`, carrying its
+/// [`RejectionCause`].
+pub(crate) fn text_response<B: From<String>>(
+    status: StatusCode,
+    cause: &'static str,
+    text: String,
+) -> http::Response<B> {
+    let mut response = http::Response::new(B::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, TEXT_PLAIN);
+    response.extensions_mut().insert(RejectionCause(cause));
+    response
+}
+
+/// Logs a refused request: `error` for server-side faults (5xx), `warn` otherwise. Fields
+/// are the provider, a stable cause label and the short reason, never secrets or bodies.
+pub(crate) fn log(
+    provider: Option<Provider>,
+    status: StatusCode,
+    cause: &'static str,
+    reason: &dyn fmt::Display,
+) {
+    let provider = provider.map(Provider::as_str);
+    if status.is_server_error() {
+        tracing::error!(provider, cause, status = status.as_u16(), %reason, "webhook refused");
+    } else {
+        tracing::warn!(provider, cause, status = status.as_u16(), %reason, "webhook refused");
+    }
+}
+
+/// The body declares, or turned out to hold, more bytes than the limit. Status 413.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayloadTooLarge {
+    limit: usize,
+}
+
+impl PayloadTooLarge {
+    /// The cause label: `payload_too_large`.
+    pub const fn cause(&self) -> &'static str {
+        "payload_too_large"
+    }
+
+    pub(crate) const fn new(limit: usize) -> Self {
+        PayloadTooLarge { limit }
+    }
+
+    /// The configured limit, in bytes.
+    pub const fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// `413 Payload Too Large`.
+    pub const fn status(&self) -> StatusCode {
+        StatusCode::PAYLOAD_TOO_LARGE
+    }
+
+    /// `payload too large: the limit is <limit> bytes`.
+    pub fn body_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for PayloadTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "payload too large: the limit is {} bytes", self.limit)
+    }
+}
+
+impl Error for PayloadTooLarge {}
+
+/// The client did not send the whole body within the body timeout (a slow or stalled
+/// client, e.g. a slowloris attack). Status 408.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTimeout {
+    timeout: Duration,
+}
+
+impl BodyTimeout {
+    /// The cause label: `body_timeout`.
+    pub const fn cause(&self) -> &'static str {
+        "body_timeout"
+    }
+
+    pub(crate) const fn new(timeout: Duration) -> Self {
+        BodyTimeout { timeout }
+    }
+
+    /// The configured timeout.
+    pub const fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// `408 Request Timeout`.
+    pub const fn status(&self) -> StatusCode {
+        StatusCode::REQUEST_TIMEOUT
+    }
+
+    /// `request body timeout`.
+    pub fn body_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for BodyTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("request body timeout")
+    }
+}
+
+impl Error for BodyTimeout {}
+
+/// The body could not be read (the client went away mid-body, or the transport failed).
+/// Status 400.
+#[derive(Debug)]
+pub struct BodyReadFailed {
+    source: BoxError,
+}
+
+impl BodyReadFailed {
+    /// The cause label: `body_read_failed`.
+    pub const fn cause(&self) -> &'static str {
+        "body_read_failed"
+    }
+
+    pub(crate) fn new(source: BoxError) -> Self {
+        BodyReadFailed { source }
+    }
+
+    /// `400 Bad Request`.
+    pub const fn status(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
+    }
+
+    /// `failed to read the request body`.
+    pub fn body_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for BodyReadFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("failed to read the request body")
+    }
+}
+
+impl Error for BodyReadFailed {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// The route has no `VerifyLayer` and its extractor found no verifier in the state: a
+/// wiring mistake in the service. Status 500, logged at `error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct NoVerifier;
+
+impl NoVerifier {
+    /// The cause label: `no_verifier`.
+    pub const fn cause(&self) -> &'static str {
+        "no_verifier"
+    }
+
+    /// `500 Internal Server Error`.
+    pub const fn status(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    /// `no verifier configured`.
+    pub fn body_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for NoVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no verifier configured")
+    }
+}
+
+impl Error for NoVerifier {}
+
+/// The verified body is not the provider's event: status 400 with `invalid JSON: <where
+/// and what>` for a body that is not the expected JSON; 500 when the route's parser does not
+/// fit the provider (a wiring mistake). The text never repeats any of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidEvent {
+    error: EventError,
+}
+
+impl InvalidEvent {
+    /// The cause label: `invalid_json`, or `wrong_provider` for a parser that does not fit
+    /// the route's provider.
+    pub fn cause(&self) -> &'static str {
+        match self.error {
+            EventError::InvalidJson { .. } => "invalid_json",
+            EventError::WrongProvider { .. } => "wrong_provider",
+            _ => "invalid_event",
+        }
+    }
+
+    pub(crate) fn new(error: EventError) -> Self {
+        InvalidEvent { error }
+    }
+
+    /// The parse error.
+    pub fn error(&self) -> &EventError {
+        &self.error
+    }
+
+    /// `400 Bad Request` for invalid JSON, `500 Internal Server Error` otherwise.
+    pub fn status(&self) -> StatusCode {
+        match self.error {
+            EventError::InvalidJson { .. } => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// `invalid JSON: invalid slatis webhook body at line 1, column 9: ...`, or the
+    /// mismatch for a 500.
+    pub fn body_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for InvalidEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.error {
+            EventError::InvalidJson { .. } => write!(f, "invalid JSON: {}", self.error),
+            _ => write!(f, "{}", self.error),
+        }
+    }
+}
+
+impl Error for InvalidEvent {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// The verifying provider has no event types in `bookhook-events` (the two crates' provider
+/// lists disagree): read the body with [`VerifiedBody`](crate::VerifiedBody) instead.
+/// Status 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsupportedProvider {
+    provider: Provider,
+}
+
+impl UnsupportedProvider {
+    /// The cause label: `unsupported_provider`.
+    pub const fn cause(&self) -> &'static str {
+        "unsupported_provider"
+    }
+
+    pub(crate) const fn new(provider: Provider) -> Self {
+        UnsupportedProvider { provider }
+    }
+
+    /// The provider that verified the delivery.
+    pub const fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// `500 Internal Server Error`.
+    pub const fn status(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    /// `no event types for <provider>`.
+    pub fn body_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for UnsupportedProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no event types for {}", self.provider)
+    }
+}
+
+impl Error for UnsupportedProvider {}
+
+/// Implements `IntoResponse` for leaf types (the composites have their own).
+macro_rules! leaf_into_response {
+    ($($leaf:ty),* $(,)?) => {$(
+        impl IntoResponse for $leaf {
+            fn into_response(self) -> Response {
+                text_response(self.status(), self.cause(), self.body_text())
+            }
+        }
+    )*};
+}
+
+leaf_into_response!(
+    PayloadTooLarge,
+    BodyTimeout,
+    BodyReadFailed,
+    NoVerifier,
+    InvalidEvent,
+    UnsupportedProvider,
+);
+
+/// Defines a composite rejection: the enum, `From` for each leaf, `status`, `body_text`,
+/// `cause`, `Display`, `Error` (with `source` forwarded to the leaf) and `IntoResponse`.
+macro_rules! composite_rejection {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident($leaf:ty), )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant($leaf), )*
+        }
+
+        impl $name {
+            /// The HTTP status answered for this rejection.
+            pub fn status(&self) -> StatusCode {
+                match self {
+                    $( $name::$variant(inner) => inner.status(), )*
+                }
+            }
+
+            /// The short `text/plain` body answered for this rejection.
+            pub fn body_text(&self) -> String {
+                self.to_string()
+            }
+
+            /// A stable lowercase label of the cause, for metrics and log fields:
+            /// [`VerifyError::cause`] for verification failures (`signature_mismatch`,
+            /// `missing_header`, ...), else `payload_too_large`, `body_timeout`,
+            /// `body_read_failed`, `no_verifier`, `invalid_json`, `wrong_provider` or
+            /// `unsupported_provider`.
+            pub fn cause(&self) -> &'static str {
+                match self {
+                    $( $name::$variant(inner) => inner.cause(), )*
+                }
+            }
+        }
+
+        $(
+            impl From<$leaf> for $name {
+                fn from(inner: $leaf) -> Self {
+                    $name::$variant(inner)
+                }
+            }
+        )*
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( $name::$variant(inner) => fmt::Display::fmt(inner, f), )*
+                }
+            }
+        }
+
+        impl Error for $name {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                match self {
+                    $( $name::$variant(inner) => Some(inner), )*
+                }
+            }
+        }
+
+        impl IntoResponse for $name {
+            fn into_response(self) -> Response {
+                text_response(self.status(), self.cause(), self.body_text())
+            }
+        }
+    };
+}
+
+composite_rejection! {
+    /// Why [`VerifiedBody`](crate::VerifiedBody) refused a request (and why
+    /// [`VerifyLayer`](crate::VerifyLayer) did, with the same statuses and texts).
+    pub enum VerifiedBodyRejection {
+        /// The body is over the limit: 413.
+        PayloadTooLarge(PayloadTooLarge),
+        /// The body took longer than the body timeout: 408.
+        BodyTimeout(BodyTimeout),
+        /// The body could not be read: 400.
+        BodyReadFailed(BodyReadFailed),
+        /// Neither a `VerifyLayer` nor the state provides a verifier: 500.
+        NoVerifier(NoVerifier),
+        /// The signature or token was refused: 401, 400 for a malformed one, or 500 for an
+        /// unconfigured verifier (see [`VerifyError::status`]).
+        Verification(VerifyError),
+    }
+}
+
+composite_rejection! {
+    /// Why [`Verified`](crate::Verified) refused a request: any
+    /// [`VerifiedBodyRejection`], or a verified body that is not the event.
+    pub enum VerifiedRejection {
+        /// The body is over the limit: 413.
+        PayloadTooLarge(PayloadTooLarge),
+        /// The body took longer than the body timeout: 408.
+        BodyTimeout(BodyTimeout),
+        /// The body could not be read: 400.
+        BodyReadFailed(BodyReadFailed),
+        /// Neither a `VerifyLayer` nor the state provides a verifier: 500.
+        NoVerifier(NoVerifier),
+        /// The signature or token was refused: 401, 400 for a malformed one, or 500 for an
+        /// unconfigured verifier (see [`VerifyError::status`]).
+        Verification(VerifyError),
+        /// The verified body is not valid JSON for the event type: 400 (see
+        /// [`InvalidEvent`]).
+        InvalidEvent(InvalidEvent),
+        /// The provider has no event types: 500.
+        UnsupportedProvider(UnsupportedProvider),
+    }
+}
+
+impl From<VerifiedBodyRejection> for VerifiedRejection {
+    fn from(rejection: VerifiedBodyRejection) -> Self {
+        match rejection {
+            VerifiedBodyRejection::PayloadTooLarge(r) => r.into(),
+            VerifiedBodyRejection::BodyTimeout(r) => r.into(),
+            VerifiedBodyRejection::BodyReadFailed(r) => r.into(),
+            VerifiedBodyRejection::NoVerifier(r) => r.into(),
+            VerifiedBodyRejection::Verification(r) => r.into(),
+        }
+    }
+}
+
+impl VerifiedBodyRejection {
+    /// Logs the rejection (see [`log`]).
+    pub(crate) fn log(&self, provider: Option<Provider>) {
+        log(provider, self.status(), self.cause(), self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verification_failures_keep_the_core_status_and_cause() {
+        let r = VerifiedBodyRejection::from(VerifyError::SignatureMismatch);
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.body_text(), "signature mismatch");
+        assert_eq!(r.cause(), "signature_mismatch");
+        let r = VerifiedRejection::from(r);
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(r.source().is_some());
+    }
+
+    #[test]
+    fn leaf_statuses_and_texts() {
+        let r = VerifiedBodyRejection::from(PayloadTooLarge::new(10));
+        assert_eq!(
+            (r.status(), r.cause()),
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        );
+        assert_eq!(r.body_text(), "payload too large: the limit is 10 bytes");
+        let r = VerifiedBodyRejection::from(BodyTimeout::new(Duration::from_secs(1)));
+        assert_eq!(
+            (r.status(), r.body_text().as_str()),
+            (StatusCode::REQUEST_TIMEOUT, "request body timeout")
+        );
+        let r = VerifiedBodyRejection::from(NoVerifier);
+        assert_eq!(
+            (r.status(), r.body_text().as_str()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "no verifier configured")
+        );
+    }
+
+    #[test]
+    fn invalid_json_is_a_400_whose_text_says_invalid_json() {
+        let err = bookhook_events::BookingEvent::parse(bookhook_events::Provider::Slatis, b"nope")
+            .unwrap_err();
+        let r = VerifiedRejection::from(InvalidEvent::new(err));
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            r.body_text()
+                .starts_with("invalid JSON: invalid slatis webhook body"),
+            "{r}"
+        );
+        let wrong = EventError::WrongProvider {
+            expected: bookhook_events::Provider::CalCom,
+            got: bookhook_events::Provider::Slatis,
+        };
+        assert_eq!(
+            InvalidEvent::new(wrong).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn responses_are_plain_text() {
+        let res = VerifiedRejection::from(NoVerifier).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(res.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(
+            res.extensions().get::<RejectionCause>(),
+            Some(&RejectionCause("no_verifier"))
+        );
+    }
+}

@@ -1,0 +1,74 @@
+use std::time::Duration;
+
+use bookhook_verify::Verifier;
+use tower_layer::Layer;
+
+use super::Verify;
+use crate::{DEFAULT_BODY_TIMEOUT, DEFAULT_LIMIT};
+
+/// Applies [`Verify`] to a service: buffers the body (bounded in size and time), verifies it
+/// with one route's [`Verifier`], and calls the service only with a verified request.
+///
+/// A plain configuration value: cheap to clone (the verifier is reference-counted), `Debug`
+/// without secrets (the verifier's `Debug` is redacted).
+///
+/// It is also the configuration the standalone extractors accept from the router state
+/// (see [`VerifierSource`](crate::VerifierSource)).
+///
+/// See the [module docs](crate::verify) for an example.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct VerifyLayer {
+    pub(crate) verifier: Verifier,
+    pub(crate) limit: usize,
+    pub(crate) body_timeout: Duration,
+}
+
+impl VerifyLayer {
+    /// Verifies with `verifier`, a body limit of [`DEFAULT_LIMIT`] (256 KiB) and a body
+    /// timeout of [`DEFAULT_BODY_TIMEOUT`] (10 s).
+    pub fn new(verifier: Verifier) -> Self {
+        VerifyLayer {
+            verifier,
+            limit: DEFAULT_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+        }
+    }
+
+    /// The largest body accepted, in bytes; a larger one is answered `413 Payload Too Large`,
+    /// without reading it when its `content-length` says so.
+    pub fn limit(mut self, bytes: usize) -> Self {
+        self.limit = bytes;
+        self
+    }
+
+    /// How long the client may take to send the whole body; a slower one is answered
+    /// `408 Request Timeout`. The clock starts when the request reaches the middleware.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The body limit, in bytes.
+    pub fn body_limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The body timeout.
+    pub fn timeout(&self) -> Duration {
+        self.body_timeout
+    }
+}
+
+impl<S> Layer<S> for VerifyLayer {
+    type Service = Verify<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Verify::from_layer(inner, self.clone())
+    }
+}
