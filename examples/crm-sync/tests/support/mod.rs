@@ -1,0 +1,534 @@
+//! Test support: a fake HubSpot, the real `crm-sync` binary as a child process, signing,
+//! and bounded polling. Every wait has a deadline; nothing sleeps to win a race.
+
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use bookhook_events::BookingEvent;
+use bookhook_verify::{Provider, SignParams, Signer};
+use serde_json::Value;
+
+/// Secrets for every provider, as the service's environment gets them.
+pub const SECRETS: [(Provider, &str, &str); 7] = [
+    (
+        Provider::Slatis,
+        "SLATIS_WEBHOOK_SECRET",
+        "whsec_test_slatis_secret",
+    ),
+    (
+        Provider::Slotflow,
+        "SLOTFLOW_WEBHOOK_TOKEN",
+        "slotflow-token-0123456789abcdef",
+    ),
+    (
+        Provider::Bookable,
+        "BOOKABLE_WEBHOOK_SECRET",
+        "wh_sec_test_bookable_secret",
+    ),
+    (
+        Provider::SchedulingKit,
+        "SCHEDULINGKIT_WEBHOOK_SECRET",
+        "sk_test_secret",
+    ),
+    (
+        Provider::CalCom,
+        "CALCOM_WEBHOOK_SECRET",
+        "calcom_test_secret",
+    ),
+    (
+        Provider::Calendly,
+        "CALENDLY_WEBHOOK_SIGNING_KEY",
+        "calendly_test_key",
+    ),
+    (
+        Provider::StandardWebhooks,
+        "STANDARD_WEBHOOK_SECRET",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    ),
+];
+
+pub const TOKEN: &str = "pat-test-token-123";
+
+pub fn secret(provider: Provider) -> &'static str {
+    SECRETS
+        .iter()
+        .find(|(p, _, _)| *p == provider)
+        .map(|(_, _, s)| *s)
+        .unwrap()
+}
+
+/// Waits until `check` returns `Some`, polling every 20 ms, for at most `within`.
+pub async fn eventually<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Fake HubSpot
+// ---------------------------------------------------------------------------------------
+
+/// What the fake answers to one request.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// This status with an empty JSON body (200 answers like HubSpot: `status: COMPLETE`).
+    Status(u16),
+    /// 429 with `Retry-After: <secs>`.
+    TooManyRequests { retry_after_secs: u64 },
+    /// Never answers.
+    Hang,
+}
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub at: Instant,
+    pub path: String,
+    pub authorization: Option<String>,
+    pub body: Value,
+    /// What the fake answered (`None` while hanging).
+    pub answered: Option<u16>,
+}
+
+impl Recorded {
+    pub fn emails(&self) -> Vec<String> {
+        self.inputs()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    pub fn inputs(&self) -> Vec<Value> {
+        self.body["inputs"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+struct FakeState {
+    script: VecDeque<Answer>,
+    default: Option<Answer>,
+    /// 400 for any batch holding an email containing this.
+    reject_email: Option<String>,
+    requests: Vec<Recorded>,
+}
+
+/// A fake HubSpot on 127.0.0.1 that records every request and answers as scripted
+/// (then with the default answer, 200 unless changed).
+#[derive(Clone)]
+pub struct FakeHubSpot {
+    pub url: String,
+    state: Arc<Mutex<FakeState>>,
+}
+
+impl FakeHubSpot {
+    pub async fn start() -> Self {
+        let state = Arc::new(Mutex::new(FakeState::default()));
+        let app = Router::new()
+            .route("/crm/v3/objects/contacts/batch/upsert", post(fake_upsert))
+            .with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeHubSpot {
+            url: format!("http://{addr}"),
+            state,
+        }
+    }
+
+    /// The next answers, in order.
+    pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
+        self.state.lock().unwrap().script.extend(answers);
+    }
+
+    /// The answer once the script is used up.
+    pub fn set_default(&self, answer: Answer) {
+        self.state.lock().unwrap().default = Some(answer);
+    }
+
+    pub fn reject_emails_containing(&self, needle: &str) {
+        self.state.lock().unwrap().reject_email = Some(needle.to_owned());
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Emails of every input in requests the fake answered 2xx.
+    pub fn delivered_emails(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter(|r| r.answered.is_some_and(|s| (200..300).contains(&s)))
+            .flat_map(Recorded::emails)
+            .collect()
+    }
+
+    /// Every input ever received for `email`.
+    pub fn inputs_for(&self, email: &str) -> Vec<Value> {
+        self.requests()
+            .iter()
+            .flat_map(Recorded::inputs)
+            .filter(|i| i["id"] == email)
+            .collect()
+    }
+}
+
+async fn fake_upsert(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let at = Instant::now();
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let answer = {
+        let mut s = state.lock().unwrap();
+        let scripted = s.script.pop_front();
+        let rejected = s.reject_email.as_ref().is_some_and(|needle| {
+            body["inputs"].as_array().into_iter().flatten().any(|i| {
+                i["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(needle.as_str())
+            })
+        });
+        let answer = match (scripted, rejected) {
+            (Some(a), _) => a,
+            (None, true) => Answer::Status(400),
+            (None, false) => s.default.clone().unwrap_or(Answer::Status(200)),
+        };
+        let answered = match &answer {
+            Answer::Status(code) => Some(*code),
+            Answer::TooManyRequests { .. } => Some(429),
+            Answer::Hang => None,
+        };
+        s.requests.push(Recorded {
+            at,
+            path: "/crm/v3/objects/contacts/batch/upsert".to_owned(),
+            authorization: headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            body: body.clone(),
+            answered,
+        });
+        answer
+    };
+    match answer {
+        Answer::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap();
+            let json = if status.is_success() {
+                serde_json::json!({"status": "COMPLETE", "results": []})
+            } else {
+                serde_json::json!({"status": "error", "message": format!("fake {code}"),
+                                   "category": "VALIDATION_ERROR"})
+            };
+            (status, axum::Json(json)).into_response()
+        }
+        Answer::TooManyRequests { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", retry_after_secs.to_string())],
+            axum::Json(serde_json::json!({"status": "error", "message": "rate limited"})),
+        )
+            .into_response(),
+        Answer::Hang => std::future::pending().await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The real binary
+// ---------------------------------------------------------------------------------------
+
+/// A running `crm-sync` process. Killed on drop.
+pub struct Service {
+    child: Child,
+    pub addr: SocketAddr,
+    pub base: String,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+pub struct ServiceBuilder {
+    db: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl ServiceBuilder {
+    pub fn new(db: &Path) -> Self {
+        ServiceBuilder {
+            db: db.to_owned(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Every provider's secret.
+    pub fn all_secrets(mut self) -> Self {
+        for (_, var, value) in SECRETS {
+            self.env.push((var.to_owned(), value.to_owned()));
+        }
+        self
+    }
+
+    pub fn crm(self, fake: &FakeHubSpot) -> Self {
+        self.env("HUBSPOT_TOKEN", TOKEN)
+            .env("HUBSPOT_BASE_URL", &fake.url)
+            // Quick retries keep the tests short; the policy itself is unit-tested.
+            .env("CRM_SYNC_RETRY_BASE_MS", "50")
+            .env("CRM_SYNC_RETRY_MAX_MS", "400")
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crm-sync"));
+        cmd.env_clear()
+            .env("CRM_SYNC_ADDR", "127.0.0.1:0")
+            .env("CRM_SYNC_DB", &self.db)
+            .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// Starts the binary and waits (at most 30 s) for `listening on <addr>`.
+    pub fn start(&self) -> Service {
+        let mut child = self.command().spawn().expect("spawn crm-sync");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Drain both pipes for the whole life of the child, so it never blocks on a
+        // full pipe.
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let logs = Arc::clone(&logs);
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(addr) = listening_addr(&line) {
+                        let _ = tx.send(addr);
+                    }
+                    logs.lock().unwrap().push(line);
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "crm-sync did not log `listening on`; logs:\n{}",
+                    logs.lock().unwrap().join("\n")
+                );
+            }
+        };
+        Service {
+            child,
+            addr,
+            base: format!("http://{addr}"),
+            logs,
+        }
+    }
+}
+
+fn listening_addr(line: &str) -> Option<SocketAddr> {
+    let rest = &line[line.find("listening on ")? + "listening on ".len()..];
+    rest.split(|c: char| c.is_whitespace() || c == '"')
+        .next()?
+        .parse()
+        .ok()
+}
+
+impl Service {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// `kill -9`.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits (at most 20 s) for the exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "crm-sync did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub async fn stats(&self, client: &reqwest::Client) -> Value {
+        client
+            .get(self.url("/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Deliveries
+// ---------------------------------------------------------------------------------------
+
+/// A delivery as a provider would send it: path (with query), headers, body.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Signed {
+    pub fn new(provider: Provider, body: &[u8], params: &SignParams) -> Self {
+        let signed = Signer::new(provider, secret(provider))
+            .unwrap()
+            .sign(body, params);
+        let mut path = format!("/webhooks/{}", provider.as_str());
+        if let Some(q) = signed.query() {
+            path = format!("{path}?{q}");
+        }
+        Signed {
+            path,
+            headers: signed
+                .headers()
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+
+    pub fn now(provider: Provider, body: &[u8]) -> Self {
+        let params = match provider {
+            Provider::StandardWebhooks => SignParams::now().id(format!("msg_{}", fnv(body))),
+            Provider::SchedulingKit => SignParams::now()
+                .id(format!("dlv_{}", fnv(body)))
+                .event_type("booking.created"),
+            _ => SignParams::now(),
+        };
+        Self::new(provider, body, &params)
+    }
+
+    pub async fn send(&self, client: &reqwest::Client, service: &Service) -> (u16, String) {
+        let mut req = client
+            .post(service.url(&self.path))
+            .header("content-type", "application/json")
+            .body(self.body.clone());
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap())
+    }
+}
+
+/// A stable short hash, to derive delivery ids from bodies.
+pub fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// A Slatis `BOOKING_CREATED` body for a given attendee.
+pub fn slatis_body(booking: &str, name: &str, email: &str) -> Vec<u8> {
+    serde_json::json!({
+        "event": "BOOKING_CREATED",
+        "timestamp": "2026-05-01T14:05:00.000Z",
+        "webhook_id": "wh_01abc",
+        "data": {
+            "id": booking,
+            "status": "SCHEDULED",
+            "start_time": "2026-05-01T14:00:00.000Z",
+            "attendee": {"name": name, "email": email}
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// The attendee the events crate finds in a sample body.
+pub fn attendee_of(provider: bookhook_events::Provider, body: &str) -> (String, Option<String>) {
+    let event = BookingEvent::parse(provider, body.as_bytes()).unwrap();
+    let a = event.attendee.expect("sample has an attendee");
+    (a.email.expect("sample has an email"), a.name)
+}
+
+pub fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inbox.db");
+    (dir, db)
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Rows by status, read straight from the SQLite file.
+pub fn db_statuses(db: &Path) -> Vec<(String, String, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT provider, status, COALESCE(contact_email, '') FROM deliveries ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
