@@ -271,6 +271,7 @@ pub struct Service {
     logs: Arc<Mutex<Vec<String>>>,
 }
 
+#[derive(Clone)]
 pub struct ServiceBuilder {
     db: PathBuf,
     env: Vec<(String, String)>,
