@@ -60,7 +60,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
         };
         webhooks = webhooks.route(
             &route.path(),
-            post(receive).layer(VerifyLayer::new(verifier).limit(config.body_limit)),
+            post(receive).route_layer(VerifyLayer::new(verifier).limit(config.body_limit)),
         );
     }
     let webhooks = webhooks.route_layer(middleware::from_fn_with_state(
