@@ -23,7 +23,9 @@ use crate::verification::{Prior, verify_body};
 /// of verifying again.
 ///
 /// Use it when the handler stores or forwards the delivery as received; use
-/// [`Verified<T>`](crate::Verified) to get a parsed event as well.
+/// [`Verified<T>`](crate::Verified) to get a parsed event as well (it carries a
+/// `VerifiedBody` too). Like any body extractor, take only one of them per handler: the
+/// first consumes the payload.
 ///
 /// `Debug` shows the body's length, never its bytes (they can hold personal data).
 ///
