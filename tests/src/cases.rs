@@ -95,7 +95,8 @@ pub fn sign(
     (headers, signed.query().map(str::to_owned))
 }
 
-fn now() -> i64 {
+/// The current Unix time.
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -104,12 +105,31 @@ fn now() -> i64 {
 
 /// Pads a JSON object body with spaces before its closing brace to exactly `len` bytes.
 pub fn pad_to(body: &str, len: usize) -> String {
-    let mut padded = body.trim_end_matches('}').to_owned();
+    let mut padded = body.strip_suffix('}').unwrap_or(body).to_owned();
     while padded.len() + 1 < len {
         padded.push(' ');
     }
     padded.push('}');
     padded
+}
+
+/// A valid delivery of `provider` (its booking-created body padded with spaces to `len`
+/// bytes), signed now, expected to be accepted.
+pub fn padded(provider: Provider, len: usize, chunked: bool) -> Case {
+    let (event, body) = booking_created(provider);
+    let body = pad_to(&body, len).into_bytes();
+    let (headers, query) = sign(provider, secret(provider), &body, now());
+    Case {
+        name: format!("{provider}: valid, {len} bytes, chunked: {chunked}"),
+        provider,
+        verifier: verifier(provider),
+        query,
+        headers,
+        body,
+        chunked,
+        status: 200,
+        reason: Box::leak(format!("ok:{event}").into_boxed_str()),
+    }
 }
 
 /// The whole table for every provider in [`PROVIDERS`].

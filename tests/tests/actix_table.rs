@@ -142,51 +142,9 @@ where
     );
 }
 
-/// Pads a JSON object body with spaces before its final closing brace to exactly `len` bytes.
-///
-/// `cases::pad_to` strips *every* trailing `}` (`trim_end_matches`) but puts back only one,
-/// so for the table's bodies, which all end in nested objects (`...}}}`), its padded bodies
-/// are not JSON and the "body at the limit" cases cannot get their expected 200. The table
-/// is not ours to edit; this is the padding it means, used by [`table`] to rebuild exactly
-/// those cases (and by the tests below).
-fn pad_json(body: &str, len: usize) -> String {
-    let mut padded = body.strip_suffix('}').unwrap_or(body).to_owned();
-    while padded.len() + 1 < len {
-        padded.push(' ');
-    }
-    padded.push('}');
-    padded
-}
-
-/// `cases::all()`, with each case that expects a 2xx but whose body is not JSON (the
-/// `pad_to` bug above) rebuilt with a correctly padded, freshly signed body of the same
-/// length. Once the table is fixed, this returns it unchanged.
-fn table() -> Vec<Case> {
-    cases::all()
-        .into_iter()
-        .map(|case| {
-            let accepted = (200..300).contains(&case.status);
-            if !accepted || serde_json::from_slice::<serde_json::Value>(&case.body).is_ok() {
-                return case;
-            }
-            eprintln!(
-                "note: {}: the table's body is not JSON (cases::pad_to); using a correctly padded one",
-                case.name
-            );
-            let repaired = padded_case(case.provider, case.body.len(), case.chunked);
-            Case {
-                query: repaired.query,
-                headers: repaired.headers,
-                body: repaired.body,
-                ..case
-            }
-        })
-        .collect()
-}
-
 #[actix_web::test]
 async fn every_case_of_the_table_through_the_extractor() {
-    let all = table();
+    let all = cases::all();
     assert!(all.len() >= 40, "the table shrank to {} cases", all.len());
     for case in &all {
         let calls = Calls::default();
@@ -197,7 +155,7 @@ async fn every_case_of_the_table_through_the_extractor() {
 
 #[actix_web::test]
 async fn every_case_of_the_table_through_the_middleware_over_a_scope() {
-    for case in &table() {
+    for case in &cases::all() {
         let calls = Calls::default();
         let app = test::init_service(middleware_app(case.verifier.clone(), calls.clone())).await;
         check(case, &app, "/scoped/hook", &calls, "middleware").await;
@@ -207,7 +165,7 @@ async fn every_case_of_the_table_through_the_middleware_over_a_scope() {
 #[actix_web::test]
 async fn handler_is_never_called_for_any_rejected_case() {
     // One app per provider serving the whole table; the count only moves for 2xx cases.
-    let all = table();
+    let all = cases::all();
     for provider in cases::PROVIDERS {
         let calls = Calls::default();
         let app = test::init_service(extractor_app(cases::verifier(provider), calls.clone())).await;
@@ -276,36 +234,14 @@ async fn send(mode: &str, case: &Case, path: &str, calls: &Calls) -> (u16, Bytes
     (status, test::read_body(res).await)
 }
 
-/// A valid signed delivery of `provider` whose body is padded to `len` bytes.
-fn padded_case(provider: Provider, len: usize, chunked: bool) -> Case {
-    let (_, body) = cases::booking_created(provider);
-    let body = pad_json(&body, len).into_bytes();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let (headers, query) = cases::sign(provider, cases::secret(provider), &body, now);
-    Case {
-        name: format!("{provider}: {len} bytes, chunked: {chunked}"),
-        provider,
-        verifier: cases::verifier(provider),
-        query,
-        headers,
-        body,
-        chunked,
-        status: 0,
-        reason: "",
-    }
-}
-
 #[actix_web::test]
 async fn body_exactly_at_the_limit_passes_and_one_over_is_413_with_or_without_length() {
     for provider in cases::PROVIDERS {
         for chunked in [false, true] {
             for (mode, path) in [("extractor", "/hook"), ("middleware", "/scoped/hook")] {
                 let calls = Calls::default();
-                let at = padded_case(provider, cases::LIMIT, chunked);
-                let over = padded_case(provider, cases::LIMIT + 1, chunked);
+                let at = cases::padded(provider, cases::LIMIT, chunked);
+                let over = cases::padded(provider, cases::LIMIT + 1, chunked);
                 assert_eq!(at.body.len(), cases::LIMIT);
                 assert_eq!(over.body.len(), cases::LIMIT + 1);
                 let (at_status, _) = send(mode, &at, path, &calls).await;
@@ -331,7 +267,7 @@ async fn oversized_content_length_is_refused_before_the_body_is_read() {
         calls.clone(),
     ))
     .await;
-    let case = padded_case(Provider::Slatis, 100, false);
+    let case = cases::padded(Provider::Slatis, 100, false);
     // Announce a huge body but deliver a stream that fails if anyone reads it.
     let failing: Vec<Result<Bytes, PayloadError>> = vec![Err(PayloadError::Incomplete(None))];
     let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
@@ -357,7 +293,7 @@ async fn oversized_content_length_is_refused_before_the_body_is_read() {
 
 #[actix_web::test]
 async fn route_without_config_answers_500_no_verifier_configured() {
-    let case = padded_case(Provider::Slatis, 300, false);
+    let case = cases::padded(Provider::Slatis, 300, false);
     let app = test::init_service(App::new().route(
         "/hook",
         web::post().to(|_: VerifiedBody| async { "unreachable" }),
@@ -370,7 +306,7 @@ async fn route_without_config_answers_500_no_verifier_configured() {
 
 #[actix_web::test]
 async fn config_in_web_data_is_found_too() {
-    let case = padded_case(Provider::Bookable, 300, false);
+    let case = cases::padded(Provider::Bookable, 300, false);
     let app = test::init_service(
         App::new()
             .app_data(web::Data::new(VerifyConfig::new(cases::verifier(
@@ -402,7 +338,7 @@ async fn scopes_with_different_providers_coexist() {
     }
     let app = test::init_service(app).await;
     for provider in cases::PROVIDERS {
-        let valid = padded_case(provider, 600, false);
+        let valid = cases::padded(provider, 600, false);
         let res = test::call_service(&app, request(&valid, &format!("/{provider}/hook"))).await;
         assert_eq!(res.status(), 200, "{provider} on its own route");
         // The same delivery on another provider's route is refused.
@@ -422,7 +358,7 @@ async fn scopes_with_different_providers_coexist() {
 
 #[actix_web::test]
 async fn middleware_puts_the_body_back_and_the_result_in_the_extensions() {
-    let case = padded_case(Provider::StandardWebhooks, 500, true);
+    let case = cases::padded(Provider::StandardWebhooks, 500, true);
     let app = test::init_service(
         App::new().service(
             web::scope("/scoped")
@@ -447,7 +383,7 @@ async fn middleware_puts_the_body_back_and_the_result_in_the_extensions() {
 
 #[actix_web::test]
 async fn verified_parts_carry_the_raw_body_and_the_verification() {
-    let case = padded_case(Provider::Slatis, 700, false);
+    let case = cases::padded(Provider::Slatis, 700, false);
     let app = test::init_service(
         App::new().service(
             web::resource("/hook")
@@ -538,17 +474,17 @@ fn chunked_uploads_over_a_real_socket() {
     let handle = server.handle();
     let thread = std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
 
-    let at = padded_case(Provider::Slatis, cases::LIMIT, true);
+    let at = cases::padded(Provider::Slatis, cases::LIMIT, true);
     let response = exchange(addr, &chunked_http(&at, "/hook"));
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("ok:BOOKING_CREATED"), "{response}");
 
-    let over = padded_case(Provider::Slatis, cases::LIMIT + 1, true);
+    let over = cases::padded(Provider::Slatis, cases::LIMIT + 1, true);
     let response = exchange(addr, &chunked_http(&over, "/hook"));
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
     assert!(response.contains("payload too large"), "{response}");
 
-    let mut tampered = padded_case(Provider::Slatis, 900, true);
+    let mut tampered = cases::padded(Provider::Slatis, 900, true);
     tampered.body[20] ^= 1;
     let response = exchange(addr, &chunked_http(&tampered, "/hook"));
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
