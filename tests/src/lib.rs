@@ -6,3 +6,8 @@
 
 pub mod cases;
 pub mod vectors;
+
+/// The workspace README's examples, compiled (and run where not `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
