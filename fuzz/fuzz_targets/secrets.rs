@@ -44,7 +44,10 @@ fn clock() -> FixedClock {
 fuzz_target!(|input: Input| {
     let p = provider(input.provider, &Provider::ALL);
     let set = SecretSet::from_list(p, &input.list);
-    let built = Verifier::builder(p).secrets(&input.list).clock(clock()).build();
+    let built = Verifier::builder(p)
+        .secrets(&input.list)
+        .clock(clock())
+        .build();
     match (&set, &built) {
         (Ok(_), Ok(_)) => {}
         (Err(a), Err(b)) => assert_eq!(a, b, "SecretSet and VerifierBuilder disagree"),
@@ -58,21 +61,43 @@ fuzz_target!(|input: Input| {
 
     let entries = entries(&input.list);
     assert_eq!(set.len(), entries.len());
-    let template = SecretSet::from_list(p, &dummy(p, entries.len())).expect("dummy secrets are valid");
-    assert_eq!(format!("{set:?}"), format!("{template:?}"), "SecretSet Debug depends on the secrets");
-    let template_verifier = Verifier::builder(p).secret_set(template).clock(clock()).build().expect("valid");
-    assert_eq!(format!("{verifier:?}"), format!("{template_verifier:?}"), "Verifier Debug depends on the secrets");
+    let template =
+        SecretSet::from_list(p, &dummy(p, entries.len())).expect("dummy secrets are valid");
+    assert_eq!(
+        format!("{set:?}"),
+        format!("{template:?}"),
+        "SecretSet Debug depends on the secrets"
+    );
+    let template_verifier = Verifier::builder(p)
+        .secret_set(template)
+        .clock(clock())
+        .build()
+        .expect("valid");
+    assert_eq!(
+        format!("{verifier:?}"),
+        format!("{template_verifier:?}"),
+        "Verifier Debug depends on the secrets"
+    );
     let builder = Verifier::builder(p).secrets(&input.list);
     let template_builder = Verifier::builder(p).secrets(&dummy(p, entries.len()));
-    assert_eq!(format!("{builder:?}"), format!("{template_builder:?}"), "VerifierBuilder Debug depends on the secrets");
+    assert_eq!(
+        format!("{builder:?}"),
+        format!("{template_builder:?}"),
+        "VerifierBuilder Debug depends on the secrets"
+    );
 
     for (i, entry) in entries.iter().enumerate() {
         let signer = Signer::new(p, entry).expect("an entry the verifier accepts signs too");
-        assert_eq!(format!("{signer:?}"), format!("{:?}", Signer::new(p, dummy(p, 1)).expect("valid")));
+        assert_eq!(
+            format!("{signer:?}"),
+            format!("{:?}", Signer::new(p, dummy(p, 1)).expect("valid"))
+        );
         let signed = signer.sign(&input.body, &SignParams::at(NOW).id("msg_fuzz"));
         let verified = verifier
             .verify_with_query(signed.query(), &signed.header_map(), &input.body)
-            .unwrap_or_else(|e| panic!("entry #{i} signed a delivery its own verifier refuses: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("entry #{i} signed a delivery its own verifier refuses: {e}")
+            });
         // An equal key earlier in the list matches first.
         assert!(verified.secret_index() <= i);
     }
@@ -89,9 +114,15 @@ fn error_names_no_secret(p: Provider, err: &ConfigError) {
             format!("secret #{index} for {provider} is empty"),
             format!("EmptySecret {{ provider: {provider:?}, index: {index} }}"),
         ),
-        ConfigError::InvalidSecret { provider, index, expected } => (
+        ConfigError::InvalidSecret {
+            provider,
+            index,
+            expected,
+        } => (
             format!("secret #{index} for {provider} is invalid: expected {expected}"),
-            format!("InvalidSecret {{ provider: {provider:?}, index: {index}, expected: {expected:?} }}"),
+            format!(
+                "InvalidSecret {{ provider: {provider:?}, index: {index}, expected: {expected:?} }}"
+            ),
         ),
         ref other => panic!("a ConfigError variant this harness does not know: {other:?}"),
     };

@@ -257,12 +257,28 @@ impl HeaderSource for Pairs {
 /// The secrets of `provider`: two configured (current, old) and the attacker's.
 pub fn secrets(provider: Provider) -> [&'static str; 3] {
     match provider {
-        Provider::Slatis => ["whsec_slatis_FUZZ_current", "whsec_slatis_FUZZ_old", "whsec_slatis_attacker"],
-        Provider::Slotflow => ["sf_FUZZ_current_token_0123", "sf_FUZZ_old_token_456789ab", "sf_attacker_token_00000000"],
-        Provider::Bookable => ["wh_sec_FUZZ_bookable_current", "wh_sec_FUZZ_bookable_old", "wh_sec_attacker"],
+        Provider::Slatis => [
+            "whsec_slatis_FUZZ_current",
+            "whsec_slatis_FUZZ_old",
+            "whsec_slatis_attacker",
+        ],
+        Provider::Slotflow => [
+            "sf_FUZZ_current_token_0123",
+            "sf_FUZZ_old_token_456789ab",
+            "sf_attacker_token_00000000",
+        ],
+        Provider::Bookable => [
+            "wh_sec_FUZZ_bookable_current",
+            "wh_sec_FUZZ_bookable_old",
+            "wh_sec_attacker",
+        ],
         Provider::SchedulingKit => ["sk_FUZZ_current", "sk_FUZZ_old", "sk_attacker"],
         Provider::CalCom => ["calcom_FUZZ_current", "calcom_FUZZ_old", "calcom_attacker"],
-        Provider::Calendly => ["calendly_FUZZ_current", "calendly_FUZZ_old", "calendly_attacker"],
+        Provider::Calendly => [
+            "calendly_FUZZ_current",
+            "calendly_FUZZ_old",
+            "calendly_attacker",
+        ],
         _ => [
             // base64 of "standard-FUZZ-current-key", "standard-FUZZ-old-key", "attacker-key!"
             "whsec_c3RhbmRhcmQtRlVaWi1jdXJyZW50LWtleQ==",
@@ -292,7 +308,10 @@ pub fn verifier(provider: Provider) -> &'static Verifier {
             })
             .collect()
     });
-    let i = Provider::ALL.iter().position(|&p| p == provider).expect("every provider is in ALL");
+    let i = Provider::ALL
+        .iter()
+        .position(|&p| p == provider)
+        .expect("every provider is in ALL");
     &all[i]
 }
 
@@ -306,7 +325,9 @@ fn real_tag(provider: Provider, secret: &str, body: &[u8], unix: i64, id: &str) 
         return secret.as_bytes().to_vec();
     }
     let name = signature_header(provider);
-    let value = signed.header(name).expect("the signer sends the signature header");
+    let value = signed
+        .header(name)
+        .expect("the signer sends the signature header");
     let encoded = value
         .strip_prefix("sha256=")
         .or_else(|| value.split_once("v1=").map(|(_, t)| t))
@@ -340,7 +361,9 @@ fn encode(provider: Provider, tag: &[u8], encoding: Encoding) -> Vec<u8> {
         Encoding::Hex => hex::encode(tag).into_bytes(),
         Encoding::HexUpper => hex::encode_upper(tag).into_bytes(),
         Encoding::Base64 => STANDARD.encode(tag).into_bytes(),
-        Encoding::Native if provider == Provider::StandardWebhooks => STANDARD.encode(tag).into_bytes(),
+        Encoding::Native if provider == Provider::StandardWebhooks => {
+            STANDARD.encode(tag).into_bytes()
+        }
         Encoding::Native => hex::encode(tag).into_bytes(),
     }
 }
@@ -371,7 +394,11 @@ impl Context<'_> {
         match piece {
             Piece::Bytes(b) => out.extend_from_slice(b),
             Piece::Word(w) => out.extend_from_slice(w.text()),
-            Piece::Tag { key, encoding, mangle } => {
+            Piece::Tag {
+                key,
+                encoding,
+                mangle,
+            } => {
                 let mut text = encode(self.provider, &self.tags[key.index()], *encoding);
                 match *mangle {
                     Mangle::None => {}
@@ -426,7 +453,8 @@ impl Delivery {
     pub fn check(&self, provider: Provider) -> Result<Verified, VerifyError> {
         let [current, old, attacker] = secrets(provider);
         let unix = NOW + i64::from(self.skew);
-        let tags = [current, old, attacker].map(|s| real_tag(provider, s, &self.body, unix, &self.id));
+        let tags =
+            [current, old, attacker].map(|s| real_tag(provider, s, &self.body, unix, &self.id));
         let cx = Context {
             provider,
             unix,
@@ -453,7 +481,13 @@ impl Delivery {
         }
 
         match &result {
-            Ok(verified) => accepted_only_with_the_secret(provider, verified, &pairs, query.as_deref(), &self.body),
+            Ok(verified) => accepted_only_with_the_secret(
+                provider,
+                verified,
+                &pairs,
+                query.as_deref(),
+                &self.body,
+            ),
             Err(err) => refusal_is_safe(provider, err, &cx),
         }
         result
@@ -481,24 +515,39 @@ fn accepted_only_with_the_secret(
 ) {
     assert_eq!(verified.provider(), provider);
     let index = verified.secret_index();
-    assert!(index < 2, "matched secret #{index}, only two are configured");
+    assert!(
+        index < 2,
+        "matched secret #{index}, only two are configured"
+    );
     let secret = secrets(provider)[index];
 
     if provider == Provider::Slotflow {
         let token_pair = format!("token={secret}");
-        let sent = query.unwrap_or("").split('&').any(|pair| pair == token_pair);
-        assert!(sent, "Slotflow accepted without the configured token: {query:?}");
+        let sent = query
+            .unwrap_or("")
+            .split('&')
+            .any(|pair| pair == token_pair);
+        assert!(
+            sent,
+            "Slotflow accepted without the configured token: {query:?}"
+        );
         return;
     }
 
     let unix = match verified.timestamp() {
         Some(at) => {
             let unix = at.unix_timestamp();
-            assert!((unix - NOW).abs() <= TOLERANCE, "accepted a timestamp {unix} outside the tolerance");
+            assert!(
+                (unix - NOW).abs() <= TOLERANCE,
+                "accepted a timestamp {unix} outside the tolerance"
+            );
             unix
         }
         None => {
-            assert!(!provider.signs_timestamp(), "{provider} accepted without a timestamp");
+            assert!(
+                !provider.signs_timestamp(),
+                "{provider} accepted without a timestamp"
+            );
             NOW
         }
     };
@@ -526,17 +575,26 @@ fn accepted_only_with_the_secret(
 /// Property 3.
 fn refusal_is_safe(provider: Provider, err: &VerifyError, cx: &Context<'_>) {
     let status = err.status().as_u16();
-    assert!(status == 400 || status == 401, "{provider}: {err:?} answers {status}");
+    assert!(
+        status == 400 || status == 401,
+        "{provider}: {err:?} answers {status}"
+    );
     let texts = [err.to_string(), format!("{err:?}")];
     for text in &texts {
         for secret in secrets(provider) {
-            assert!(!text.contains(secret), "{provider}: error text {text:?} contains a secret");
+            assert!(
+                !text.contains(secret),
+                "{provider}: error text {text:?} contains a secret"
+            );
         }
         if provider != Provider::Slotflow {
             for key in Key::ALL {
                 let tag = &cx.tags[key.index()];
                 for needle in [hex::encode(tag), STANDARD.encode(tag)] {
-                    assert!(!text.contains(&needle), "{provider}: error text {text:?} contains a tag");
+                    assert!(
+                        !text.contains(&needle),
+                        "{provider}: error text {text:?} contains a tag"
+                    );
                 }
             }
         }
