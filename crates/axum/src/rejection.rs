@@ -11,21 +11,36 @@
 //! A handler can take `Result<Verified<T>, VerifiedRejection>` to answer differently:
 //!
 //! ```
-//! use axum::http::StatusCode;
+//! use axum::{Router, body::Body, http::{Request, StatusCode}, routing::post};
 //! use axum::response::{IntoResponse, Response};
-//! use bookhook_axum::Verified;
+//! use bookhook_axum::{Verified, VerifyLayer};
 //! use bookhook_axum::rejection::VerifiedRejection;
 //! use bookhook_events::BookingEvent;
+//! use bookhook_verify::{Provider, Verifier};
+//! use tower::ServiceExt;
 //!
 //! async fn hook(event: Result<Verified<BookingEvent>, VerifiedRejection>) -> Response {
 //!     match event {
 //!         Ok(Verified(event, ..)) => event.event_type.into_response(),
-//!         // Acknowledge bodies we cannot parse so the provider stops retrying them.
+//!         // Acknowledge verified bodies we cannot parse, so the provider stops retrying.
 //!         Err(VerifiedRejection::InvalidEvent(_)) => StatusCode::ACCEPTED.into_response(),
 //!         Err(other) => other.into_response(),
 //!     }
 //! }
-//! let route: axum::routing::MethodRouter = axum::routing::post(hook);
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let token = "sf_token_0123456789abcdef";
+//! let verifier = Verifier::builder(Provider::Slotflow).secret(token).build()?;
+//! let app: Router = Router::new().route("/hook", post(hook).layer(VerifyLayer::new(verifier)));
+//!
+//! let not_json = Request::post(format!("/hook?token={token}")).body(Body::from("hello"))?;
+//! assert_eq!(app.clone().oneshot(not_json).await?.status(), StatusCode::ACCEPTED);
+//! // Refusals of the layer itself never reach the handler.
+//! let wrong = Request::post("/hook?token=sf_token_wrong_0000000000").body(Body::from("{}"))?;
+//! assert_eq!(app.oneshot(wrong).await?.status(), StatusCode::UNAUTHORIZED);
+//! # Ok(())
+//! # }
 //! ```
 
 use std::error::Error;
