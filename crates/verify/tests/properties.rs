@@ -20,7 +20,9 @@ fn secret(p: Provider) -> &'static str {
 fn verifier(p: Provider) -> Verifier {
     Verifier::builder(p)
         .secret(secret(p))
-        .clock(FixedClock::new(OffsetDateTime::from_unix_timestamp(NOW).unwrap()))
+        .clock(FixedClock::new(
+            OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
+        ))
         .build()
         .unwrap()
 }
@@ -95,5 +97,65 @@ proptest! {
         let mut map = HeaderMap::new();
         map.insert("x-samna-signature", HeaderValue::from_str(&s).unwrap());
         prop_assert!(verifier(Provider::Bookable).verify(&map, EMPTY_OBJECT).is_err());
+    }
+}
+
+fn timestamped_provider() -> impl Strategy<Value = Provider> {
+    prop::sample::select(
+        Provider::ALL
+            .into_iter()
+            .filter(|p| p.signs_timestamp())
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// `headers` with the signed timestamp replaced by `t` (signature left as it was).
+fn with_timestamp(p: Provider, mut headers: HeaderMap, t: &str) -> HeaderMap {
+    if p == Provider::StandardWebhooks {
+        headers.insert("webhook-timestamp", HeaderValue::from_str(t).unwrap());
+        return headers;
+    }
+    let name = if p == Provider::Bookable {
+        "x-samna-signature"
+    } else {
+        "calendly-webhook-signature"
+    };
+    let value = headers[name].to_str().unwrap().to_owned();
+    let (_, v1) = value.split_once(',').unwrap();
+    headers.insert(name, HeaderValue::from_str(&format!("t={t},{v1}")).unwrap());
+    headers
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// The timestamp is signed, not only range-checked: any single-bit flip of its digits is
+    /// refused, and a flip that still reads as a timestamp inside the tolerance is refused as
+    /// a signature mismatch (an implementation that checked the window but signed only the
+    /// body would accept it). Low digits are drawn more often, so that in-window flips are
+    /// common rather than rare.
+    #[test]
+    fn any_single_bit_flip_of_the_timestamp_is_refused(
+        p in timestamped_provider(),
+        body in prop::collection::vec(any::<u8>(), 0..256),
+        skew in -300i64..=300,
+        from_end in prop_oneof![0usize..3, 0usize..10],
+        bit in 0u8..7,
+    ) {
+        let at = NOW + skew;
+        let signed = Signer::new(p, secret(p)).unwrap().sign(&body, &SignParams::at(at).id("msg_prop"));
+        let mut digits = at.to_string().into_bytes();
+        let i = digits.len() - 1 - from_end;
+        digits[i] ^= 1 << bit;
+        prop_assume!(digits.iter().all(|&b| (0x21..0x7f).contains(&b) && b != b','));
+        let flipped = String::from_utf8(digits).unwrap();
+        let headers = with_timestamp(p, signed.header_map(), &flipped);
+        let result = verifier(p).verify(&headers, &body);
+        prop_assert!(result.is_err(), "{} accepted t={}", p, flipped);
+        let in_window = flipped.bytes().all(|b| b.is_ascii_digit())
+            && flipped.parse::<i64>().is_ok_and(|t| (t - NOW).abs() <= 300);
+        if in_window {
+            prop_assert_eq!(result.unwrap_err(), bookhook_verify::VerifyError::SignatureMismatch);
+        }
     }
 }
