@@ -28,8 +28,11 @@ use crate::buffer::BoxError;
 /// inner service's. Every rejection is logged with `tracing` (`warn`, or `error` for 5xx)
 /// with the provider and a cause label, never a secret, a signature or the body.
 ///
-/// It works with any `tower` service taking an `http::Request`, not only axum. Build it with
-/// [`VerifyLayer`], or [`Verify::new`] for the default limits.
+/// It works with any `tower` service taking an `http::Request<Full<Bytes>>` (axum's routers
+/// and routes take any body) whose response body can be made `From<String>` (axum's `Body`,
+/// `Full<Bytes>`, `String`), not only axum. The request body may be any
+/// [`http_body::Body`]. Build it with [`VerifyLayer`], or [`Verify::new`] for the default
+/// limits.
 #[derive(Debug, Clone)]
 pub struct Verify<S> {
     inner: S,
