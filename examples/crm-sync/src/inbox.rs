@@ -29,6 +29,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use bytes::Bytes;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -43,6 +44,9 @@ pub const MAX_BATCH: usize = 512;
 
 /// How many commands may wait for the writer before senders wait in turn (backpressure).
 const QUEUE_CAPACITY: usize = 8 * MAX_BATCH;
+
+/// How often the checkpointer folds the WAL back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// The schema, one entry per version; `PRAGMA user_version` is the number applied.
 const MIGRATIONS: &[&str] = &[
@@ -316,11 +320,13 @@ impl fmt::Debug for Inbox {
     }
 }
 
-/// Owns the writer thread; [`close`](Self::close) it at shutdown so the last batch commits.
+/// Owns the writer and checkpointer threads; [`close`](Self::close) it at shutdown so the
+/// last batch commits.
 #[derive(Debug)]
 pub struct InboxWriter {
     commands: mpsc::Sender<Command>,
     thread: Option<JoinHandle<()>>,
+    checkpointer: Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>,
 }
 
 impl Inbox {
@@ -341,7 +347,14 @@ impl Inbox {
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        reader.busy_timeout(Duration::from_secs(5))?;
+        let checkpoint_conn = Connection::open(path)?;
+        checkpoint_conn.busy_timeout(Duration::from_secs(5))?;
+        let (stop_checkpoints, stop_rx) = std::sync::mpsc::channel();
+        let checkpointer = std::thread::Builder::new()
+            .name("inbox-checkpointer".to_owned())
+            .spawn(move || checkpoint_loop(&checkpoint_conn, &stop_rx))
+            .map_err(|e| InboxError::Sqlite(format!("cannot start the checkpointer: {e}")))?;
 
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let thread_shared = Arc::clone(&shared);
@@ -358,6 +371,7 @@ impl Inbox {
             InboxWriter {
                 commands: tx,
                 thread: Some(thread),
+                checkpointer: Some((stop_checkpoints, checkpointer)),
             },
         ))
     }
@@ -467,6 +481,10 @@ impl InboxWriter {
     /// Lets the writer commit everything queued before this call, then stops it and waits
     /// for its thread. Later [`Inbox::store`] calls fail with [`InboxError::Closed`].
     pub async fn close(mut self) {
+        if let Some((stop, thread)) = self.checkpointer.take() {
+            let _ = stop.send(());
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
         // Queued in order: every command sent before `Close` is committed first.
         let _ = self.commands.send(Command::Close).await;
         if let Some(thread) = self.thread.take() {
@@ -476,14 +494,33 @@ impl InboxWriter {
 }
 
 /// WAL, the chosen `synchronous`, and a busy timeout for the (rare) checkpoint contention.
+///
+/// The writer never checkpoints (`wal_autocheckpoint=0`): copying the WAL into the
+/// database file and syncing it would stall one commit, and every acknowledgement waiting
+/// on it, for several `fsync`s. The checkpointer thread does it on its own connection
+/// instead, while the writer keeps appending to the WAL.
 fn configure(conn: &Connection, durability: Durability) -> Result<(), InboxError> {
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(InboxError::NoWal(mode));
     }
     conn.pragma_update(None, "synchronous", durability.as_str())?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    // A WAL that grew during a burst is truncated back to this size once checkpointed.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
     Ok(())
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] until told to stop. `PASSIVE` never
+/// blocks the writer; frames still being appended are taken by the next round.
+fn checkpoint_loop(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY)
+    {
+        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %err, "WAL checkpoint failed; retrying later");
+        }
+    }
 }
 
 /// Applies the migrations newer than `user_version`, each in its own transaction.
