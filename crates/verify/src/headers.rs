@@ -35,6 +35,30 @@ pub trait HeaderSource {
     /// `name` is always lowercase ASCII; matching must be case-insensitive. A header that
     /// is absent calls `f` zero times. The values may be any bytes a client sent.
     fn for_each_value<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8]));
+
+    /// Calls `f(i, value)` for every value of every header `names[i]`; the values of one
+    /// name come in the order received. `names` are distinct and lowercase ASCII.
+    ///
+    /// A verifier reads all the headers its scheme needs with one call. The default asks
+    /// [`for_each_value`](Self::for_each_value) once per name; override it when one pass
+    /// over the headers is cheaper than a lookup per name, as it is for `http::HeaderMap`.
+    fn for_each_value_of<'a>(&'a self, names: &[&str], f: &mut dyn FnMut(usize, &'a [u8])) {
+        for (i, name) in names.iter().enumerate() {
+            self.for_each_value(name, &mut |value| f(i, value));
+        }
+    }
+}
+
+/// Up to this many distinct header names, one pass over an `http::HeaderMap` comparing names
+/// is cheaper than one `get_all` per name (each parses the name and hashes it byte by byte).
+/// A webhook delivery carries about ten; past this, lookups are used.
+const SCAN_MAX_NAMES: usize = 32;
+
+/// `a == b` for header names, testing the length and last byte before calling `memcmp`:
+/// the names a verifier looks for often share a length with other headers (`user-agent`,
+/// `webhook-id`) but rarely a last byte, and this runs for every header of every delivery.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
 }
 
 impl HeaderSource for http::HeaderMap {
@@ -43,10 +67,76 @@ impl HeaderSource for http::HeaderMap {
             f(value.as_bytes());
         }
     }
+
+    fn for_each_value_of<'a>(&'a self, names: &[&str], f: &mut dyn FnMut(usize, &'a [u8])) {
+        if self.keys_len() > SCAN_MAX_NAMES {
+            for (i, name) in names.iter().enumerate() {
+                self.for_each_value(name, &mut |value| f(i, value));
+            }
+            return;
+        }
+        // `HeaderMap` names are lowercase; its iterator yields each name's values in order.
+        for (key, value) in self {
+            let key = key.as_str();
+            if let Some(i) = names.iter().position(|name| same_name(name, key)) {
+                f(i, value.as_bytes());
+            }
+        }
+    }
 }
 
 impl<T: HeaderSource + ?Sized> HeaderSource for &T {
     fn for_each_value<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8])) {
         (**self).for_each_value(name, f);
+    }
+
+    fn for_each_value_of<'a>(&'a self, names: &[&str], f: &mut dyn FnMut(usize, &'a [u8])) {
+        (**self).for_each_value_of(names, f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderMap, HeaderName, HeaderValue};
+
+    use super::*;
+
+    /// Every value of each name, in order, as `for_each_value_of` reports them.
+    fn values_of(map: &HeaderMap, names: &[&str]) -> Vec<Vec<Vec<u8>>> {
+        let mut seen = vec![Vec::new(); names.len()];
+        map.for_each_value_of(names, &mut |i, v| seen[i].push(v.to_vec()));
+        seen
+    }
+
+    fn one_by_one(map: &HeaderMap, names: &[&str]) -> Vec<Vec<Vec<u8>>> {
+        names
+            .iter()
+            .map(|name| {
+                let mut seen = Vec::new();
+                map.for_each_value(name, &mut |v| seen.push(v.to_vec()));
+                seen
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_pass_finds_what_lookups_find_in_order_for_small_and_large_maps() {
+        let names = ["webhook-id", "webhook-signature", "content-type", "absent"];
+        for extra in [0, SCAN_MAX_NAMES + 1] {
+            let mut map = HeaderMap::new();
+            map.append("Webhook-Signature", HeaderValue::from_static("v1,a"));
+            map.append("content-type", HeaderValue::from_static("application/json"));
+            for i in 0..extra {
+                let name = HeaderName::from_bytes(format!("x-extra-{i}").as_bytes()).unwrap();
+                map.append(name, HeaderValue::from_static("x"));
+            }
+            map.append("webhook-id", HeaderValue::from_static("msg_1"));
+            map.append("webhook-signature", HeaderValue::from_static("v1,b v1,c"));
+            map.append("webhook-signature", HeaderValue::from_static("v1,d"));
+            let seen = values_of(&map, &names);
+            assert_eq!(seen, one_by_one(&map, &names), "{extra} extra headers");
+            assert_eq!(seen[1], [&b"v1,a"[..], b"v1,b v1,c", b"v1,d"]);
+            assert!(seen[3].is_empty());
+        }
     }
 }

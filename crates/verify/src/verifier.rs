@@ -8,6 +8,7 @@ use subtle::{Choice, ConstantTimeEq};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::scheme::header::Gathered;
 use crate::scheme::{Credential, Parsed, Request, Timestamp};
 use crate::secret::{Keys, split_list, token_matches};
 use crate::{Clock, ConfigError, HeaderSource, Provider, SecretSet, SystemClock, VerifyError};
@@ -134,11 +135,13 @@ impl Verifier {
     {
         let inner = &*self.inner;
         let secrets = inner.secrets.as_ref().ok_or(VerifyError::NoSecret)?;
+        let scheme = inner.provider.scheme();
+        let headers = Gathered::new(&headers, scheme.header_names());
         let request = Request {
-            headers: &headers as &dyn HeaderSource,
+            headers: &headers,
             query,
         };
-        let parsed = inner.provider.scheme().parse(&request)?;
+        let parsed = scheme.parse(&request)?;
         let timestamp = match parsed.timestamp {
             Some(ts) => Some(self.check_tolerance(ts)?),
             None => None,

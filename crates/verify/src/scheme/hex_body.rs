@@ -19,6 +19,10 @@ pub(crate) struct HexBody {
 }
 
 impl Scheme for HexBody {
+    fn header_names(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.header)
+    }
+
     fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
         credential(request, self.header, self.prefix).map(Parsed::new)
     }

@@ -14,7 +14,7 @@ pub(crate) mod slotflow;
 pub(crate) mod standard;
 
 mod encoding;
-mod header;
+pub(crate) mod header;
 pub(crate) mod hex_body;
 pub(crate) mod stripe_style;
 
@@ -39,6 +39,10 @@ pub(crate) trait Scheme: Sync {
     fn uses_token(&self) -> bool {
         false
     }
+
+    /// The headers [`Scheme::parse`] reads, lowercase: the verifier collects their values
+    /// in one pass over the request's headers before parsing.
+    fn header_names(&self) -> &[&'static str];
 
     /// Reads what must be checked from the request.
     fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError>;

@@ -18,6 +18,10 @@ const PREFIX: Prefix = Prefix::Optional("sha256=");
 pub(crate) struct SchedulingKit;
 
 impl Scheme for SchedulingKit {
+    fn header_names(&self) -> &[&'static str] {
+        &[SIGNATURE, EVENT, DELIVERY_ID]
+    }
+
     fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
         let mut parsed = Parsed::new(hex_body::credential(request, SIGNATURE, PREFIX)?);
         parsed.event_type = single_value(request.headers, EVENT)?;

@@ -32,6 +32,10 @@ impl Scheme for Slotflow {
         true
     }
 
+    fn header_names(&self) -> &[&'static str] {
+        &[]
+    }
+
     fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
         let mut tokens = Bounded::new();
         for pair in request.query.unwrap_or("").split('&') {

@@ -32,6 +32,10 @@ impl Scheme for StandardWebhooks {
             .ok_or("`whsec_` followed by standard base64")
     }
 
+    fn header_names(&self) -> &[&'static str] {
+        &[ID, TIMESTAMP, SIGNATURE]
+    }
+
     fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
         let id = required_value(request.headers, ID)?;
         if id.is_empty() || id.len() > MAX_ID_LEN {

@@ -16,6 +16,10 @@ pub(crate) struct StripeStyle {
 }
 
 impl Scheme for StripeStyle {
+    fn header_names(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.header)
+    }
+
     fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
         parse(request, self.header)
     }
