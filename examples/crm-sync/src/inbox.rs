@@ -17,6 +17,10 @@
 //! synced only at checkpoints: an acknowledged delivery survives a process crash
 //! (`kill -9`) but the last commits may be lost on power loss or an OS crash.
 //!
+//! The writer never checkpoints: a checkpointer thread with its own connection folds the
+//! WAL into the database file every half second (`PRAGMA wal_checkpoint(PASSIVE)`), so
+//! the database file's `fsync` never stalls a commit that acknowledgements wait on.
+//!
 //! # Schema
 //!
 //! Migrations are plain SQL applied at start-up and tracked with `PRAGMA user_version`.

@@ -200,7 +200,12 @@ async fn a_hanging_crm_never_slows_the_acknowledgements() {
     let fake = FakeHubSpot::start().await;
     fake.set_default(Answer::Hang);
     let (_dir, db) = temp_db();
-    let service = slatis_service(&fake, &db);
+    // The worker waits up to 30 s for an answer: an ack tied to it would take that long.
+    let service = ServiceBuilder::new(&db)
+        .env("SLATIS_WEBHOOK_SECRET", secret(Provider::Slatis))
+        .crm(&fake)
+        .env("HUBSPOT_TIMEOUT_MS", "30000")
+        .start();
     let client = client();
 
     assert_eq!(send(&client, &service, 0, "first@example.com").await, 202);
@@ -217,10 +222,7 @@ async fn a_hanging_crm_never_slows_the_acknowledgements() {
         slowest = slowest.max(started.elapsed());
         assert_eq!(status, 202);
     }
-    assert!(
-        slowest < Duration::from_millis(500),
-        "slowest ack {slowest:?}"
-    );
+    assert!(slowest < Duration::from_secs(1), "slowest ack {slowest:?}");
     assert_eq!(fake.requests().len(), 1, "still waiting on the first call");
     assert_eq!(service.stats(&client).await["pending"], 51);
 }
