@@ -8,7 +8,7 @@ use subtle::{Choice, ConstantTimeEq};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::scheme::header::Gathered;
+use crate::scheme::header::{Gathered, Text};
 use crate::scheme::{Credential, Parsed, Request, Timestamp};
 use crate::secret::{Keys, split_list, token_matches};
 use crate::{Clock, ConfigError, HeaderSource, Provider, SecretSet, SystemClock, VerifyError};
@@ -151,8 +151,8 @@ impl Verifier {
             provider: inner.provider,
             secret_index,
             timestamp,
-            delivery_id: parsed.delivery_id.map(str::to_owned),
-            event_type: parsed.event_type.map(str::to_owned),
+            delivery_id: parsed.delivery_id.map(HeaderText::new),
+            event_type: parsed.event_type.map(HeaderText::new),
         })
     }
 
@@ -306,8 +306,49 @@ pub struct Verified {
     provider: Provider,
     secret_index: usize,
     timestamp: Option<OffsetDateTime>,
-    delivery_id: Option<String>,
-    event_type: Option<String>,
+    delivery_id: Option<HeaderText>,
+    event_type: Option<HeaderText>,
+}
+
+/// A header value kept in a [`Verified`]: inline up to [`INLINE_TEXT`] bytes (delivery ids
+/// are ULIDs, UUIDs and the like), so that a successful verification allocates nothing;
+/// longer values on the heap.
+#[derive(Clone, PartialEq, Eq)]
+enum HeaderText {
+    Inline { len: u8, bytes: [u8; INLINE_TEXT] },
+    Heap(Box<str>),
+}
+
+const INLINE_TEXT: usize = 64;
+
+impl HeaderText {
+    fn new(text: Text<'_>) -> Self {
+        let bytes = text.as_bytes();
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= INLINE_TEXT => {
+                let mut inline = [0; INLINE_TEXT];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                HeaderText::Inline { len, bytes: inline }
+            }
+            _ => HeaderText::Heap(text.to_str().into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Only visible ASCII is stored, which is UTF-8: the check always passes.
+            HeaderText::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            HeaderText::Heap(text) => text,
+        }
+    }
+}
+
+impl fmt::Debug for HeaderText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 impl Verified {
@@ -330,12 +371,31 @@ impl Verified {
     /// The delivery id the provider sent: Standard Webhooks' signed `webhook-id`, or
     /// SchedulingKit's unsigned `X-Webhook-Delivery-Id`.
     pub fn delivery_id(&self) -> Option<&str> {
-        self.delivery_id.as_deref()
+        self.delivery_id.as_ref().map(HeaderText::as_str)
     }
 
     /// The event type the provider sent in a header (SchedulingKit's unsigned
     /// `X-Webhook-Event`). Prefer the type in the signed body.
     pub fn event_type(&self) -> Option<&str> {
-        self.event_type.as_deref()
+        self.event_type.as_ref().map(HeaderText::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_keeps_short_values_inline_and_long_ones_whole() {
+        for len in [0, 1, 31, INLINE_TEXT, INLINE_TEXT + 1, 300] {
+            let value = "x".repeat(len);
+            let text = HeaderText::new(Text::unchecked(&value));
+            assert_eq!(text.as_str(), value);
+            assert_eq!(format!("{text:?}"), format!("{value:?}"));
+            assert_eq!(matches!(text, HeaderText::Inline { .. }), len <= INLINE_TEXT);
+            assert_eq!(text.clone(), text);
+        }
+        let a = HeaderText::new(Text::unchecked("msg_a"));
+        assert_ne!(a, HeaderText::new(Text::unchecked("msg_b")));
     }
 }

@@ -4,25 +4,55 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::Timestamp;
+use super::header::Text;
 use crate::Malformed;
 use crate::secret::TAG_LEN;
 
 /// A 64-character hex HMAC-SHA256 tag (either case).
-pub(super) fn hex_tag(entry: &str) -> Result<[u8; TAG_LEN], Malformed> {
+pub(super) fn hex_tag(entry: Text<'_>) -> Result<[u8; TAG_LEN], Malformed> {
     if entry.is_empty() {
         return Err(Malformed::EmptySignature);
     }
-    if entry.len() != TAG_LEN * 2 {
-        return Err(Malformed::WrongLength);
-    }
+    let entry: &[u8; TAG_LEN * 2] = entry
+        .as_bytes()
+        .try_into()
+        .map_err(|_| Malformed::WrongLength)?;
+    // A table lookup per digit, checked once at the end: what `hex::decode_to_slice`
+    // accepts (either case), in a third of its time.
+    let mut seen = 0;
     let mut tag = [0; TAG_LEN];
-    hex::decode_to_slice(entry, &mut tag).map_err(|_| Malformed::BadEncoding("hex"))?;
+    for (pair, out) in entry.chunks_exact(2).zip(&mut tag) {
+        let (hi, lo) = (HEX_VALUES[usize::from(pair[0])], HEX_VALUES[usize::from(pair[1])]);
+        seen |= hi | lo;
+        *out = hi << 4 | lo;
+    }
+    if seen >= 16 {
+        return Err(Malformed::BadEncoding("hex"));
+    }
     Ok(tag)
 }
 
+/// Hex digit values of ASCII bytes (either case); `INVALID` elsewhere.
+const HEX_VALUES: [u8; 256] = {
+    let mut values = [INVALID; 256];
+    let mut i = 0;
+    while i < 10 {
+        values[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        values[b'a' as usize + i] = 10 + i as u8;
+        values[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    values
+};
+
 /// A padded standard-base64 HMAC-SHA256 tag (44 characters).
-pub(super) fn base64_tag(entry: &str) -> Result<[u8; TAG_LEN], Malformed> {
-    if let Some(tag) = canonical_base64_tag(entry.as_bytes()) {
+pub(super) fn base64_tag(entry: Text<'_>) -> Result<[u8; TAG_LEN], Malformed> {
+    let entry = entry.as_bytes();
+    if let Some(tag) = canonical_base64_tag(entry) {
         return Ok(tag);
     }
     if entry.is_empty() {
@@ -84,11 +114,21 @@ fn canonical_base64_tag(entry: &[u8]) -> Option<[u8; TAG_LEN]> {
 
 /// A Unix time in seconds: ASCII digits only (no sign, no spaces), fitting in an `i64`.
 /// Negative and overflowing values are malformed: never a panic, never a pass.
-pub(super) fn timestamp(raw: &str) -> Result<Timestamp<'_>, Malformed> {
-    if raw.is_empty() || raw.len() > 19 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+pub(super) fn timestamp(raw: Text<'_>) -> Result<Timestamp<'_>, Malformed> {
+    let digits = raw.as_bytes();
+    if digits.is_empty() || digits.len() > 19 {
         return Err(Malformed::BadTimestamp);
     }
-    let unix = raw.parse::<i64>().map_err(|_| Malformed::BadTimestamp)?;
+    // 19 digits are below 10^19 < u64::MAX: this cannot overflow; `i64` is checked below.
+    let mut value: u64 = 0;
+    for &b in digits {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(Malformed::BadTimestamp);
+        }
+        value = value * 10 + u64::from(digit);
+    }
+    let unix = i64::try_from(value).map_err(|_| Malformed::BadTimestamp)?;
     Ok(Timestamp { raw, unix })
 }
 
@@ -111,21 +151,25 @@ pub(super) fn base64_secret(s: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn t(s: &str) -> Text<'_> {
+        Text::unchecked(s)
+    }
+
     #[test]
     fn hex_tag_checks_length_before_characters() {
-        assert_eq!(hex_tag(""), Err(Malformed::EmptySignature));
-        assert_eq!(hex_tag("abcd"), Err(Malformed::WrongLength));
-        assert_eq!(hex_tag(&"g".repeat(64)), Err(Malformed::BadEncoding("hex")));
-        assert_eq!(hex_tag(&"AB".repeat(32)), Ok([0xab; 32]));
+        assert_eq!(hex_tag(t("")), Err(Malformed::EmptySignature));
+        assert_eq!(hex_tag(t("abcd")), Err(Malformed::WrongLength));
+        assert_eq!(hex_tag(t(&"g".repeat(64))), Err(Malformed::BadEncoding("hex")));
+        assert_eq!(hex_tag(t(&"AB".repeat(32))), Ok([0xab; 32]));
     }
 
     #[test]
     fn base64_tag_wants_exactly_32_bytes() {
-        assert_eq!(base64_tag(""), Err(Malformed::EmptySignature));
-        assert_eq!(base64_tag(&to_base64(&[7; 32])), Ok([7; 32]));
-        assert_eq!(base64_tag("AAAA"), Err(Malformed::WrongLength));
-        assert_eq!(base64_tag(&"A".repeat(200)), Err(Malformed::WrongLength));
-        assert_eq!(base64_tag("!!!!"), Err(Malformed::BadEncoding("base64")));
+        assert_eq!(base64_tag(t("")), Err(Malformed::EmptySignature));
+        assert_eq!(base64_tag(t(&to_base64(&[7; 32]))), Ok([7; 32]));
+        assert_eq!(base64_tag(t("AAAA")), Err(Malformed::WrongLength));
+        assert_eq!(base64_tag(t(&"A".repeat(200))), Err(Malformed::WrongLength));
+        assert_eq!(base64_tag(t("!!!!")), Err(Malformed::BadEncoding("base64")));
     }
 
     #[test]
@@ -144,7 +188,7 @@ mod tests {
                 Some(tag),
                 "{encoded}"
             );
-            assert_eq!(base64_tag(&encoded), Ok(tag));
+            assert_eq!(base64_tag(t(&encoded)), Ok(tag));
         }
         let good = to_base64(&[0xa5; TAG_LEN]);
         let mut variants = vec![
@@ -163,7 +207,7 @@ mod tests {
                 .ok()
                 .and_then(|v| <[u8; TAG_LEN]>::try_from(v).ok());
             assert_eq!(canonical_base64_tag(bad.as_bytes()), None, "{bad:?}");
-            assert_eq!(base64_tag(&bad).ok(), expected, "{bad:?}");
+            assert_eq!(base64_tag(t(&bad)).ok(), expected, "{bad:?}");
             assert!(expected.is_none(), "{bad:?}");
         }
     }
@@ -181,12 +225,12 @@ mod tests {
             "-9223372036854775808",
         ] {
             assert_eq!(
-                timestamp(bad).err(),
+                timestamp(t(bad)).err(),
                 Some(Malformed::BadTimestamp),
                 "{bad:?}"
             );
         }
-        assert_eq!(timestamp("9223372036854775807").unwrap().unix, i64::MAX);
-        assert_eq!(timestamp("0").unwrap().unix, 0);
+        assert_eq!(timestamp(t("9223372036854775807")).unwrap().unix, i64::MAX);
+        assert_eq!(timestamp(t("0")).unwrap().unix, 0);
     }
 }

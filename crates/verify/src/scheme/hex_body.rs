@@ -2,7 +2,7 @@
 //! Cal.com.
 
 use super::encoding::{hex_tag, to_hex};
-use super::header::for_each_value;
+use super::header::{Text, for_each_value};
 use super::{Bounded, Credential, Parsed, Request, Scheme, SignedPrefix, sign_mac};
 use crate::secret::TAG_LEN;
 use crate::sign::{SignParams, SignedDelivery};
@@ -52,7 +52,7 @@ pub(super) fn credential<'h>(
 ) -> Result<Credential<'h>, VerifyError> {
     let mut tags = Bounded::new();
     let count = for_each_value(request.headers, name, |value| {
-        for entry in value.split(',').map(str::trim) {
+        for entry in value.split(b',').map(Text::trim) {
             tags.push(hex_tag(strip(entry, prefix)?)?)?;
         }
         Ok(())
@@ -66,12 +66,12 @@ pub(super) fn credential<'h>(
     })
 }
 
-fn strip(entry: &str, prefix: Prefix) -> Result<&str, Malformed> {
+fn strip(entry: Text<'_>, prefix: Prefix) -> Result<Text<'_>, Malformed> {
     let (Prefix::Required(p) | Prefix::Optional(p)) = prefix else {
         return Ok(entry);
     };
-    match entry.get(..p.len()) {
-        Some(head) if head.eq_ignore_ascii_case(p) => Ok(&entry[p.len()..]),
+    match entry.strip_prefix_ignore_case(p) {
+        Some(rest) => Ok(rest),
         _ if entry.is_empty() => Err(Malformed::EmptySignature),
         _ if matches!(prefix, Prefix::Required(_)) => Err(Malformed::MissingPrefix(p)),
         _ => Ok(entry),
@@ -91,21 +91,25 @@ pub(super) fn sign(key: &[u8], body: &[u8], prefix: Prefix) -> String {
 mod tests {
     use super::*;
 
+    fn t(s: &str) -> Text<'_> {
+        Text::unchecked(s)
+    }
+
     #[test]
     fn prefix_rules() {
         let hex = "ab".repeat(32);
         let with = format!("SHA256={hex}");
-        assert_eq!(strip(&with, Prefix::Required("sha256=")), Ok(&hex[..]));
+        assert_eq!(strip(t(&with), Prefix::Required("sha256=")), Ok(t(&hex)));
         assert_eq!(
-            strip(&hex, Prefix::Required("sha256=")),
+            strip(t(&hex), Prefix::Required("sha256=")),
             Err(Malformed::MissingPrefix("sha256="))
         );
-        assert_eq!(strip(&hex, Prefix::Optional("sha256=")), Ok(&hex[..]));
-        assert_eq!(strip(&with, Prefix::Optional("sha256=")), Ok(&hex[..]));
+        assert_eq!(strip(t(&hex), Prefix::Optional("sha256=")), Ok(t(&hex)));
+        assert_eq!(strip(t(&with), Prefix::Optional("sha256=")), Ok(t(&hex)));
         assert_eq!(
-            strip("", Prefix::Required("sha256=")),
+            strip(t(""), Prefix::Required("sha256=")),
             Err(Malformed::EmptySignature)
         );
-        assert_eq!(strip(&hex, Prefix::Absent), Ok(&hex[..]));
+        assert_eq!(strip(t(&hex), Prefix::Absent), Ok(t(&hex)));
     }
 }

@@ -20,6 +20,7 @@ pub(crate) mod stripe_style;
 
 use zeroize::Zeroizing;
 
+use crate::scheme::header::Text;
 use crate::secret::{HmacSha256, TAG_LEN, mac};
 use crate::sign::{SignParams, SignedDelivery};
 use crate::{HeaderSource, MAX_SIGNATURES, Malformed, VerifyError};
@@ -63,9 +64,9 @@ pub(crate) struct Parsed<'h> {
     /// The signed timestamp, if the scheme has one.
     pub(crate) timestamp: Option<Timestamp<'h>>,
     /// A delivery id the provider sends (signed or not).
-    pub(crate) delivery_id: Option<&'h str>,
+    pub(crate) delivery_id: Option<Text<'h>>,
     /// An event type the provider sends in a header.
-    pub(crate) event_type: Option<&'h str>,
+    pub(crate) event_type: Option<Text<'h>>,
     /// The credentials to check.
     pub(crate) credential: Credential<'h>,
 }
@@ -84,7 +85,7 @@ impl<'h> Parsed<'h> {
 /// A Unix timestamp as sent (the digits are signed as received) and as a number.
 #[derive(Clone, Copy)]
 pub(crate) struct Timestamp<'h> {
-    pub(crate) raw: &'h str,
+    pub(crate) raw: Text<'h>,
     pub(crate) unix: i64,
 }
 
@@ -109,9 +110,9 @@ pub(crate) enum SignedPrefix<'h> {
     /// The raw body alone.
     Nothing,
     /// `<timestamp>.<body>`.
-    Timestamp(&'h str),
+    Timestamp(Text<'h>),
     /// `<id>.<timestamp>.<body>`.
-    IdTimestamp(&'h str, &'h str),
+    IdTimestamp(Text<'h>, Text<'h>),
 }
 
 impl SignedPrefix<'_> {

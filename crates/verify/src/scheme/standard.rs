@@ -45,9 +45,9 @@ impl Scheme for StandardWebhooks {
             .map_err(|reason| VerifyError::malformed(TIMESTAMP, reason))?;
         let mut tags = Bounded::new();
         let count = for_each_value(request.headers, SIGNATURE, |value| {
-            for entry in value.split_ascii_whitespace() {
-                let (version, signature) = entry.split_once(',').ok_or(Malformed::Syntax)?;
-                if version == "v1" {
+            for entry in value.split_whitespace() {
+                let (version, signature) = entry.split_once(b',').ok_or(Malformed::Syntax)?;
+                if version.as_bytes() == b"v1" {
                     tags.push(base64_tag(signature)?)?;
                 }
             }

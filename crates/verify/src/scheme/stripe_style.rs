@@ -2,7 +2,7 @@
 //! HMAC-SHA256 over `<t>.<body>`.
 
 use super::encoding::{hex_tag, timestamp, to_hex};
-use super::header::for_each_value;
+use super::header::{Text, for_each_value};
 use super::{Bounded, Credential, Parsed, Request, Scheme, SignedPrefix, Timestamp, sign_mac};
 use crate::sign::{SignParams, SignedDelivery};
 use crate::{Malformed, VerifyError};
@@ -39,17 +39,17 @@ pub(super) fn parse<'h>(
     let mut ts: Option<Timestamp<'h>> = None;
     let mut tags = Bounded::new();
     let count = for_each_value(request.headers, name, |value| {
-        for item in value.split(',').map(str::trim) {
-            let (key, val) = item.split_once('=').ok_or(Malformed::Syntax)?;
-            match key.trim() {
-                "t" => {
+        for item in value.split(b',').map(Text::trim) {
+            let (key, val) = item.split_once(b'=').ok_or(Malformed::Syntax)?;
+            match key.trim().as_bytes() {
+                b"t" => {
                     let t = timestamp(val.trim())?;
                     match ts {
                         Some(seen) if seen.raw != t.raw => return Err(Malformed::Conflicting),
                         _ => ts = Some(t),
                     }
                 }
-                "v1" => tags.push(hex_tag(val.trim())?)?,
+                b"v1" => tags.push(hex_tag(val.trim())?)?,
                 _ => {}
             }
         }
