@@ -162,6 +162,19 @@ impl HubSpot {
             .get(RETRY_AFTER)
             .and_then(parse_retry_after);
         if response.status().is_success() {
+            if status == 207 {
+                // Multi-status: HubSpot took the batch but reports some inputs as errors.
+                // The rows count as delivered (retrying cannot fix them); say so loudly.
+                let text = response.text().await.unwrap_or_default();
+                let errors = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("numErrors")?.as_u64());
+                tracing::warn!(
+                    inputs = inputs.len(),
+                    errors,
+                    "crm answered 207: some inputs were not applied"
+                );
+            }
             return Outcome::Delivered { status };
         }
         // The reason is informative only: a body that cannot be read does not change the
