@@ -16,9 +16,9 @@
 use bookhook_events::{BookingEvent, Provider};
 use sha2::{Digest, Sha256};
 
-/// The dedupe key of a verified delivery. `event.delivery_id` is the envelope id
-/// (Bookable) or the delivery-id header (SchedulingKit, Standard Webhooks), as
-/// `bookhook-events` fills it in.
+/// The dedupe key of a verified delivery: `header_id` is the delivery id the verifier read
+/// from the headers (`X-Webhook-Delivery-Id`, `webhook-id`); Bookable's envelope `id` is
+/// `event.delivery_id`.
 ///
 /// A provider whose id is missing falls back to the body hash: a delivery is never stored
 /// without a key.
@@ -29,20 +29,19 @@ use sha2::{Digest, Sha256};
 ///
 /// let event = BookingEvent::new(Provider::Slatis, BookingKind::Created, "BOOKING_CREATED");
 /// assert_eq!(
-///     dedupe_key(&event, b"{}"),
+///     dedupe_key(&event, None, b"{}"),
 ///     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 /// );
+/// let event = BookingEvent::new(Provider::StandardWebhooks, BookingKind::Created, "booking.created");
+/// assert_eq!(dedupe_key(&event, Some("msg_1"), b"{}"), "id:msg_1");
 /// ```
-pub fn dedupe_key(event: &BookingEvent, body: &[u8]) -> String {
-    let by_id = matches!(
-        event.provider,
-        Provider::Bookable | Provider::SchedulingKit | Provider::StandardWebhooks
-    );
-    match event
-        .delivery_id
-        .as_deref()
-        .filter(|id| by_id && !id.is_empty())
-    {
+pub fn dedupe_key(event: &BookingEvent, header_id: Option<&str>, body: &[u8]) -> String {
+    let id = match event.provider {
+        Provider::Bookable => event.delivery_id.as_deref(),
+        Provider::SchedulingKit | Provider::StandardWebhooks => header_id,
+        _ => None,
+    };
+    match id.filter(|id| !id.is_empty()) {
         Some(id) => format!("id:{id}"),
         None => body_hash(body),
     }
@@ -59,9 +58,9 @@ mod tests {
 
     use super::*;
 
-    fn event(provider: Provider, delivery_id: Option<&str>) -> BookingEvent {
+    fn event(provider: Provider, envelope_id: Option<&str>) -> BookingEvent {
         let mut e = BookingEvent::new(provider, BookingKind::Created, "x");
-        e.delivery_id = delivery_id.map(str::to_owned);
+        e.delivery_id = envelope_id.map(str::to_owned);
         e
     }
 
@@ -74,31 +73,36 @@ mod tests {
             Provider::Calendly,
         ] {
             assert_eq!(
-                dedupe_key(&event(p, Some("wh_01abc")), b"body"),
+                dedupe_key(&event(p, Some("wh_01abc")), Some("h"), b"body"),
                 body_hash(b"body")
             );
         }
     }
 
     #[test]
-    fn id_providers_use_the_id() {
-        for p in [
-            Provider::Bookable,
-            Provider::SchedulingKit,
-            Provider::StandardWebhooks,
-        ] {
-            assert_eq!(dedupe_key(&event(p, Some("msg_1")), b"body"), "id:msg_1");
+    fn bookable_uses_the_envelope_id() {
+        let e = event(Provider::Bookable, Some("a1b2"));
+        assert_eq!(dedupe_key(&e, None, b"body"), "id:a1b2");
+    }
+
+    #[test]
+    fn header_id_providers_use_the_header_not_the_body() {
+        for p in [Provider::SchedulingKit, Provider::StandardWebhooks] {
+            assert_eq!(
+                dedupe_key(&event(p, Some("body-id")), Some("msg_1"), b"b"),
+                "id:msg_1"
+            );
         }
     }
 
     #[test]
     fn missing_or_empty_id_falls_back_to_the_body_hash() {
         assert_eq!(
-            dedupe_key(&event(Provider::SchedulingKit, None), b"body"),
+            dedupe_key(&event(Provider::SchedulingKit, None), None, b"body"),
             body_hash(b"body")
         );
         assert_eq!(
-            dedupe_key(&event(Provider::Bookable, Some("")), b"body"),
+            dedupe_key(&event(Provider::Bookable, Some("")), None, b"body"),
             body_hash(b"body")
         );
     }

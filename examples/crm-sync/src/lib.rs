@@ -63,6 +63,13 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    let crm = match &config.crm.token {
+        Some(token) => Some(
+            HubSpot::new(&config.crm.base_url, token, config.crm.timeout).map_err(RunError::Crm)?,
+        ),
+        None => None,
+    };
+
     let db_path = config.db_path.clone();
     let durability = config.durability;
     let (inbox, writer) = tokio::task::spawn_blocking(move || Inbox::open(&db_path, durability))
@@ -75,13 +82,6 @@ pub async fn serve(
         pending = inbox.counts().pending,
         "inbox open"
     );
-
-    let crm = match &config.crm.token {
-        Some(token) => Some(
-            HubSpot::new(&config.crm.base_url, token, config.crm.timeout).map_err(RunError::Crm)?,
-        ),
-        None => None,
-    };
 
     for route in &config.routes {
         if route.verifier.is_some() {

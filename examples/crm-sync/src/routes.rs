@@ -131,7 +131,7 @@ async fn receive(
     };
     let new = NewDelivery {
         provider: provider.as_str(),
-        dedupe_key: dedupe_key(&event, &body),
+        dedupe_key: dedupe_key(&event, verified.delivery_id(), &body),
         event_type: event.event_type.clone(),
         kind: event.kind.as_str(),
         disposition,
