@@ -22,7 +22,10 @@ pub(super) fn hex_tag(entry: Text<'_>) -> Result<[u8; TAG_LEN], Malformed> {
     let mut seen = 0;
     let mut tag = [0; TAG_LEN];
     for (pair, out) in entry.chunks_exact(2).zip(&mut tag) {
-        let (hi, lo) = (HEX_VALUES[usize::from(pair[0])], HEX_VALUES[usize::from(pair[1])]);
+        let (hi, lo) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
         seen |= hi | lo;
         *out = hi << 4 | lo;
     }
@@ -159,7 +162,10 @@ mod tests {
     fn hex_tag_checks_length_before_characters() {
         assert_eq!(hex_tag(t("")), Err(Malformed::EmptySignature));
         assert_eq!(hex_tag(t("abcd")), Err(Malformed::WrongLength));
-        assert_eq!(hex_tag(t(&"g".repeat(64))), Err(Malformed::BadEncoding("hex")));
+        assert_eq!(
+            hex_tag(t(&"g".repeat(64))),
+            Err(Malformed::BadEncoding("hex"))
+        );
         assert_eq!(hex_tag(t(&"AB".repeat(32))), Ok([0xab; 32]));
     }
 
@@ -170,6 +176,39 @@ mod tests {
         assert_eq!(base64_tag(t("AAAA")), Err(Malformed::WrongLength));
         assert_eq!(base64_tag(t(&"A".repeat(200))), Err(Malformed::WrongLength));
         assert_eq!(base64_tag(t("!!!!")), Err(Malformed::BadEncoding("base64")));
+    }
+
+    // The hand-written decoders above exist for speed (see BENCHMARKS.md); the `hex` and
+    // `base64` crates stay the reference they must agree with on every input.
+    proptest::proptest! {
+        #[test]
+        fn hex_tag_agrees_with_the_hex_crate(s in "[0-9a-fA-F]{60,68}|[ -~]{64}|[0-9a-gA-G]{64}") {
+            let mut reference = [0u8; TAG_LEN];
+            let expected = match s.len() {
+                0 => Err(Malformed::EmptySignature),
+                64 => hex::decode_to_slice(&s, &mut reference)
+                    .map(|()| reference)
+                    .map_err(|_| Malformed::BadEncoding("hex")),
+                _ => Err(Malformed::WrongLength),
+            };
+            proptest::prop_assert_eq!(hex_tag(t(&s)), expected);
+        }
+
+        #[test]
+        fn base64_tag_agrees_with_the_base64_crate(s in "[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/=]{44}|[ -~]{44}|[A-Za-z0-9+/]{42}==") {
+            let reference = STANDARD
+                .decode(&s)
+                .ok()
+                .and_then(|v| <[u8; TAG_LEN]>::try_from(v).ok());
+            proptest::prop_assert_eq!(base64_tag(t(&s)).ok(), reference);
+        }
+
+        #[test]
+        fn base64_tag_decodes_every_tag_the_crate_encodes(tag in proptest::array::uniform32(proptest::prelude::any::<u8>())) {
+            proptest::prop_assert_eq!(base64_tag(t(&to_base64(&tag))), Ok(tag));
+            proptest::prop_assert_eq!(hex_tag(t(&to_hex(&tag))), Ok(tag));
+            proptest::prop_assert_eq!(hex_tag(t(&to_hex(&tag).to_ascii_uppercase())), Ok(tag));
+        }
     }
 
     #[test]
