@@ -2,6 +2,7 @@
 //! deterministic.
 
 use std::fmt::Debug;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 
@@ -9,6 +10,13 @@ use time::OffsetDateTime;
 pub trait Clock: Debug + Send + Sync + 'static {
     /// The current time.
     fn now(&self) -> OffsetDateTime;
+
+    /// The current time in whole seconds since the Unix epoch (rounded down), which is what
+    /// a tolerance check compares. The default converts [`now`](Self::now); a clock that can
+    /// answer directly overrides it, since it is asked once per timestamped delivery.
+    fn now_unix(&self) -> i64 {
+        self.now().unix_timestamp()
+    }
 }
 
 /// The system's real-time clock (the default).
@@ -18,6 +26,19 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+
+    /// From `SystemTime` directly, without building a calendar date.
+    fn now_unix(&self) -> i64 {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+            // Before 1970 (a badly set clock): round down, as `unix_timestamp` does.
+            Err(before) => {
+                let before = before.duration();
+                let secs = before.as_secs() + u64::from(before.subsec_nanos() > 0);
+                i64::try_from(secs).map_or(i64::MIN, |s| -s)
+            }
+        }
     }
 }
 
@@ -33,17 +54,43 @@ impl Clock for SystemClock {
 /// assert_eq!(FixedClock::new(at).now(), at);
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct FixedClock(OffsetDateTime);
+pub struct FixedClock {
+    at: OffsetDateTime,
+    unix: i64,
+}
 
 impl FixedClock {
     /// A clock that always answers `at`.
     pub const fn new(at: OffsetDateTime) -> Self {
-        FixedClock(at)
+        FixedClock {
+            at,
+            unix: at.unix_timestamp(),
+        }
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> OffsetDateTime {
-        self.0
+        self.at
+    }
+
+    fn now_unix(&self) -> i64 {
+        self.unix
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_now_agrees_with_now() {
+        let system = SystemClock.now().unix_timestamp();
+        assert!(SystemClock.now_unix().abs_diff(system) <= 1);
+        for unix in [0, 1_780_000_000, -1, 253_402_300_799] {
+            let clock = FixedClock::new(OffsetDateTime::from_unix_timestamp(unix).unwrap());
+            assert_eq!(clock.now_unix(), unix);
+            assert_eq!(clock.now().unix_timestamp(), unix);
+        }
     }
 }

@@ -75,9 +75,17 @@ impl HeaderSource for http::HeaderMap {
             }
             return;
         }
+        // Most headers differ in length from every name looked for: a bit per length
+        // (names are short; a longer one just always takes the full comparison).
+        let lengths = names.iter().fold(0u64, |set, name| {
+            set | 1u64.checked_shl(name.len() as u32).unwrap_or(!0)
+        });
         // `HeaderMap` names are lowercase; its iterator yields each name's values in order.
         for (key, value) in self {
             let key = key.as_str();
+            if lengths & 1u64.checked_shl(key.len() as u32).unwrap_or(!0) == 0 {
+                continue;
+            }
             if let Some(i) = names.iter().position(|name| same_name(name, key)) {
                 f(i, value.as_bytes());
             }

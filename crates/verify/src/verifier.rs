@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use subtle::{Choice, ConstantTimeEq};
-use time::OffsetDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 use zeroize::Zeroizing;
 
 use crate::scheme::header::{Gathered, Text};
@@ -158,8 +158,8 @@ impl Verifier {
 
     /// Refuses a timestamp further than the tolerance from now, in either direction.
     /// `abs_diff` cannot overflow, whatever the two values.
-    fn check_tolerance(&self, ts: Timestamp<'_>) -> Result<OffsetDateTime, VerifyError> {
-        let now = self.inner.clock.now().unix_timestamp();
+    fn check_tolerance(&self, ts: Timestamp<'_>) -> Result<SignedAt, VerifyError> {
+        let now = self.inner.clock.now_unix();
         let tolerance_secs = self.inner.tolerance.as_secs();
         let distance = now.abs_diff(ts.unix);
         if distance > tolerance_secs {
@@ -176,11 +176,15 @@ impl Verifier {
             });
         }
         // Within the tolerance of a real clock, so within `OffsetDateTime`'s range; a clock
-        // set beyond year 9999 is refused rather than trusted.
-        OffsetDateTime::from_unix_timestamp(ts.unix).map_err(|_| VerifyError::TimestampInFuture {
-            ahead_secs: distance,
-            tolerance_secs,
-        })
+        // set beyond year 9999 is refused rather than trusted. (A range check: building the
+        // date itself is left to `Verified::timestamp`, for callers who want it.)
+        if !(SignedAt::MIN..=SignedAt::MAX).contains(&ts.unix) {
+            return Err(VerifyError::TimestampInFuture {
+                ahead_secs: distance,
+                tolerance_secs,
+            });
+        }
+        Ok(SignedAt(ts.unix))
     }
 }
 
@@ -305,9 +309,33 @@ impl fmt::Debug for VerifierBuilder {
 pub struct Verified {
     provider: Provider,
     secret_index: usize,
-    timestamp: Option<OffsetDateTime>,
+    timestamp: Option<SignedAt>,
     delivery_id: Option<HeaderText>,
     event_type: Option<HeaderText>,
+}
+
+/// A signed timestamp that passed the tolerance check, in Unix seconds: within
+/// `OffsetDateTime`'s range, so [`date_time`](Self::date_time) always succeeds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SignedAt(i64);
+
+impl SignedAt {
+    const MIN: i64 = PrimitiveDateTime::MIN.assume_utc().unix_timestamp();
+    const MAX: i64 = PrimitiveDateTime::MAX.assume_utc().unix_timestamp();
+
+    fn date_time(self) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp(self.0).ok()
+    }
+}
+
+/// As the date and time, as `OffsetDateTime` prints it.
+impl fmt::Debug for SignedAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.date_time() {
+            Some(at) => fmt::Debug::fmt(&at, f),
+            None => fmt::Debug::fmt(&self.0, f),
+        }
+    }
 }
 
 /// A header value kept in a [`Verified`]: inline up to [`INLINE_TEXT`] bytes (delivery ids
@@ -365,7 +393,7 @@ impl Verified {
 
     /// The signed timestamp, for schemes that sign one.
     pub fn timestamp(&self) -> Option<OffsetDateTime> {
-        self.timestamp
+        self.timestamp.and_then(SignedAt::date_time)
     }
 
     /// The delivery id the provider sent: Standard Webhooks' signed `webhook-id`, or
@@ -386,13 +414,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn signed_at_covers_exactly_the_range_of_offset_date_time() {
+        assert!(OffsetDateTime::from_unix_timestamp(SignedAt::MIN).is_ok());
+        assert!(OffsetDateTime::from_unix_timestamp(SignedAt::MAX).is_ok());
+        assert!(OffsetDateTime::from_unix_timestamp(SignedAt::MIN - 1).is_err());
+        assert!(OffsetDateTime::from_unix_timestamp(SignedAt::MAX + 1).is_err());
+        let at = SignedAt(1_780_000_000);
+        let expected = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
+        assert_eq!(at.date_time(), Some(expected));
+        assert_eq!(format!("{at:?}"), format!("{expected:?}"));
+    }
+
+    #[test]
     fn header_text_keeps_short_values_inline_and_long_ones_whole() {
         for len in [0, 1, 31, INLINE_TEXT, INLINE_TEXT + 1, 300] {
             let value = "x".repeat(len);
             let text = HeaderText::new(Text::unchecked(&value));
             assert_eq!(text.as_str(), value);
             assert_eq!(format!("{text:?}"), format!("{value:?}"));
-            assert_eq!(matches!(text, HeaderText::Inline { .. }), len <= INLINE_TEXT);
+            assert_eq!(
+                matches!(text, HeaderText::Inline { .. }),
+                len <= INLINE_TEXT
+            );
             assert_eq!(text.clone(), text);
         }
         let a = HeaderText::new(Text::unchecked("msg_a"));

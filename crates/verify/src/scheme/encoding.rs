@@ -97,20 +97,23 @@ fn canonical_base64_tag(entry: &[u8]) -> Option<[u8; TAG_LEN]> {
     if pad != b"=" {
         return None;
     }
+    let value = |c: u8| u32::from(BASE64_VALUES[usize::from(c)]);
     let mut seen = 0;
-    let mut value = |c: u8| {
-        let v = BASE64_VALUES[usize::from(c)];
-        seen |= v;
-        u32::from(v)
-    };
     let mut tag = [0; TAG_LEN];
     for (chars, out) in data.chunks_exact(4).zip(tag.chunks_exact_mut(3)) {
-        let n =
-            value(chars[0]) << 18 | value(chars[1]) << 12 | value(chars[2]) << 6 | value(chars[3]);
-        out.copy_from_slice(&n.to_be_bytes()[1..]);
+        let (a, b, c, d) = (
+            value(chars[0]),
+            value(chars[1]),
+            value(chars[2]),
+            value(chars[3]),
+        );
+        seen |= a | b | c | d;
+        out.copy_from_slice(&(a << 18 | b << 12 | c << 6 | d).to_be_bytes()[1..]);
     }
     // The last 3 characters carry 18 bits: the tag's last 2 bytes and 2 bits that must be 0.
-    let n = value(data[40]) << 12 | value(data[41]) << 6 | value(data[42]);
+    let (a, b, c) = (value(data[40]), value(data[41]), value(data[42]));
+    seen |= a | b | c;
+    let n = a << 12 | b << 6 | c;
     tag[30..].copy_from_slice(&((n >> 2) as u16).to_be_bytes());
     (seen < 64 && n & 0b11 == 0).then_some(tag)
 }
