@@ -1,0 +1,233 @@
+//! `bench-load`: a small, bounded, closed-loop HTTP/1.1 load generator for 127.0.0.1.
+//!
+//! Sends the same signed Standard Webhooks delivery (`--size` bytes, signed at start-up
+//! with `bookhook_bench::STANDARD_SECRET`) `-n` times over `-c` keep-alive connections,
+//! after `--warmup` unrecorded requests, and prints one line of `key=value` pairs:
+//! requests, errors, elapsed seconds, requests per second, and latency percentiles in
+//! microseconds. The run stops after `-n` requests or `--max-secs`, whichever comes first.
+//! One thread, so that it can be pinned to one core with `taskset`, away from the server.
+//!
+//! ```text
+//! bench-load --url http://127.0.0.1:18081/verified --size 1024 -n 50000 -c 16
+//! ```
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bookhook_bench::{MESSAGE_ID, STANDARD_SECRET, body, delivery_headers};
+use bookhook_verify::{Provider, SignParams};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+struct Args {
+    url: String,
+    size: usize,
+    requests: usize,
+    warmup: usize,
+    concurrency: usize,
+    max_secs: u64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        url: "http://127.0.0.1:18081/verified".to_owned(),
+        size: 1024,
+        requests: 50_000,
+        warmup: 2_000,
+        concurrency: 16,
+        max_secs: 60,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let number = |v: String| v.parse::<usize>().map_err(|_| format!("bad {flag}"));
+        match flag.as_str() {
+            "--url" => args.url = value()?,
+            "--size" => args.size = number(value()?)?,
+            "-n" | "--requests" => args.requests = number(value()?)?,
+            "--warmup" => args.warmup = number(value()?)?,
+            "-c" | "--concurrency" => args.concurrency = number(value()?)?,
+            "--max-secs" => args.max_secs = number(value()?)? as u64,
+            _ => {
+                return Err(
+                    "usage: bench-load [--url URL] [--size BYTES] [-n N] [--warmup N] \
+                            [-c CONNECTIONS] [--max-secs S]"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    if args.requests == 0 || args.concurrency == 0 {
+        return Err("-n and -c must be positive".to_owned());
+    }
+    Ok(args)
+}
+
+/// The request every connection sends: path, headers and body, built once.
+struct Template {
+    addr: SocketAddr,
+    path: String,
+    headers: http::HeaderMap,
+    body: Bytes,
+}
+
+impl Template {
+    fn new(args: &Args) -> Result<Self, String> {
+        let rest = args
+            .url
+            .strip_prefix("http://")
+            .ok_or("only http:// URLs")?;
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let addr: SocketAddr = host.parse().map_err(|_| format!("not ip:port: {host}"))?;
+        if !addr.ip().is_loopback() {
+            return Err("bench-load only targets loopback addresses".to_owned());
+        }
+        let body = body(args.size);
+        let params = SignParams::now().id(MESSAGE_ID);
+        let mut headers =
+            delivery_headers(Provider::StandardWebhooks, STANDARD_SECRET, &body, &params);
+        headers.insert(http::header::HOST, host.parse().map_err(|_| "bad host")?);
+        Ok(Template {
+            addr,
+            path: if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path.to_owned()
+            },
+            headers,
+            body: Bytes::from(body),
+        })
+    }
+
+    fn request(&self) -> http::Request<Full<Bytes>> {
+        let mut request = http::Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = self.path.parse().unwrap_or_default();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+}
+
+/// One connection's closed loop: send, wait for the whole response, repeat.
+async fn connection(
+    template: Arc<Template>,
+    next: Arc<AtomicUsize>,
+    total: usize,
+    warmup: usize,
+    deadline: Instant,
+) -> Result<(Vec<Duration>, usize), String> {
+    let stream = tokio::net::TcpStream::connect(template.addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= total || Instant::now() > deadline {
+            break;
+        }
+        sender.ready().await.map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let ok = match sender.send_request(template.request()).await {
+            Ok(response) => {
+                let ok = response.status().is_success();
+                ok & response.into_body().collect().await.is_ok()
+            }
+            Err(_) => false,
+        };
+        if i >= warmup {
+            if ok {
+                latencies.push(started.elapsed());
+            } else {
+                errors += 1;
+            }
+        }
+    }
+    Ok((latencies, errors))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let template = match Template::new(&args) {
+        Ok(t) => Arc::new(t),
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let total = args.warmup + args.requests;
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(args.max_secs);
+    let tasks: Vec<_> = (0..args.concurrency)
+        .map(|_| {
+            let (template, next) = (Arc::clone(&template), Arc::clone(&next));
+            tokio::spawn(connection(template, next, total, args.warmup, deadline))
+        })
+        .collect();
+    // The clock for throughput starts when the warm-up is over.
+    while next.load(Ordering::Relaxed) < args.warmup && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let started = Instant::now();
+    let mut latencies = Vec::with_capacity(args.requests);
+    let mut errors = 0;
+    for task in tasks {
+        match task.await {
+            Ok(Ok((l, e))) => {
+                latencies.extend(l);
+                errors += e;
+            }
+            Ok(Err(msg)) => {
+                eprintln!("connection failed: {msg}");
+                errors += 1;
+            }
+            Err(e) => {
+                eprintln!("task failed: {e}");
+                errors += 1;
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let percentile = |p: f64| -> f64 {
+        let Some(last) = latencies.len().checked_sub(1) else {
+            return 0.0;
+        };
+        let index = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, last + 1) - 1;
+        latencies[index].as_secs_f64() * 1e6
+    };
+    println!(
+        "url={} size={} connections={} requests={} errors={errors} elapsed_s={elapsed:.2} \
+         rps={:.0} p50_us={:.0} p90_us={:.0} p99_us={:.0} max_us={:.0}",
+        args.url,
+        args.size,
+        args.concurrency,
+        latencies.len(),
+        latencies.len() as f64 / elapsed,
+        percentile(0.50),
+        percentile(0.90),
+        percentile(0.99),
+        percentile(1.0),
+    );
+    if errors > 0 || latencies.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
