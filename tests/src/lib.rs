@@ -5,6 +5,7 @@
 //! passes here cannot merely agree with itself.
 
 pub mod cases;
+pub mod raw_http;
 pub mod vectors;
 
 /// The workspace README's examples, compiled (and run where not `no_run`) as doctests.

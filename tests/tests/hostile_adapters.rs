@@ -18,6 +18,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bookhook_integration::cases;
+use bookhook_integration::raw_http::{self, exchange, get, set};
 use bookhook_verify::{MAX_SIGNATURES, Provider, SignParams, Signer};
 
 /// The body limit of every route (small, so the at-limit cases stay cheap).
@@ -93,7 +94,11 @@ mod actix_server {
             ROUTES.iter().fold(App::new(), |app, (p, path)| {
                 app.service(
                     web::resource(*path)
-                        .app_data(VerifyConfig::new(cases::verifier(*p)).limit(LIMIT))
+                        .app_data(
+                            VerifyConfig::new(cases::verifier(*p))
+                                .limit(LIMIT)
+                                .body_timeout(BODY_TIMEOUT),
+                        )
                         .route(web::post().to(hook)),
                 )
             })
@@ -114,56 +119,6 @@ mod actix_server {
 // Raw HTTP
 // ---------------------------------------------------------------------------------------
 
-/// A raw HTTP/1.1 POST with `content-length` and `connection: close`.
-fn raw(path: &str, headers: &[(String, Vec<u8>)], body: &[u8]) -> Vec<u8> {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    )
-    .into_bytes();
-    for (name, value) in headers {
-        req.extend_from_slice(name.as_bytes());
-        req.extend_from_slice(b": ");
-        req.extend_from_slice(value);
-        req.extend_from_slice(b"\r\n");
-    }
-    req.extend_from_slice(b"\r\n");
-    req.extend_from_slice(body);
-    req
-}
-
-/// Sends `request` and reads the whole response; returns (status, body, time taken).
-fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, String, Duration) {
-    let start = Instant::now();
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
-    // A server may answer (and close) before reading everything: a failed write is fine.
-    let _ = stream.write_all(request);
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let elapsed = start.elapsed();
-    parse(&response, elapsed)
-}
-
-fn parse(response: &[u8], elapsed: Duration) -> (u16, String, Duration) {
-    let text = String::from_utf8_lossy(response);
-    let status = text
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|s| s.get(..3))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body, elapsed)
-}
-
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -182,19 +137,6 @@ fn signed(provider: Provider, body: &[u8]) -> (Vec<(String, Vec<u8>)>, Option<St
         .map(|(n, v)| (n.to_string(), v.clone().into_bytes()))
         .collect();
     (headers, signed.query().map(str::to_owned))
-}
-
-fn set(headers: &mut Vec<(String, Vec<u8>)>, name: &str, value: impl Into<Vec<u8>>) {
-    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-    headers.push((name.to_owned(), value.into()));
-}
-
-fn get(headers: &[(String, Vec<u8>)], name: &str) -> String {
-    let (_, v) = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .unwrap();
-    String::from_utf8(v.clone()).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -250,7 +192,7 @@ fn table() -> Vec<Hostile> {
     );
     case(
         "64 KiB signature header",
-        raw("/slatis", &h, BODY),
+        raw_http::post("/slatis", &h, BODY),
         expect!(400, "malformed x-slatis-signature header: too long"),
     );
 
@@ -258,7 +200,7 @@ fn table() -> Vec<Hostile> {
     h.push(("x-padding".into(), vec![b'a'; 64 * 1024]));
     case(
         "64 KiB unrelated header beside a valid signature",
-        raw("/slatis", &h, BODY),
+        raw_http::post("/slatis", &h, BODY),
         expect!(200, "ok:"),
     );
 
@@ -266,7 +208,7 @@ fn table() -> Vec<Hostile> {
     set(&mut h, "webhook-id", "m".repeat(64 * 1024));
     case(
         "64 KiB webhook-id",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(400, "malformed webhook-id header: too long"),
     );
 
@@ -282,7 +224,7 @@ fn table() -> Vec<Hostile> {
     );
     case(
         "3000 v1= entries (200 KiB, right one included)",
-        raw("/bookable", &h, BODY),
+        raw_http::post("/bookable", &h, BODY),
         // actix-http refuses a request head over its buffer (128 KiB) itself; hyper's is
         // larger (~400 KiB), so the verifier sees the value and refuses it at 8 KiB.
         expect!(axum: (400, "too long"), actix: (431, "")),
@@ -296,7 +238,7 @@ fn table() -> Vec<Hostile> {
     );
     case(
         "17 v1= entries under 8 KiB (right one included)",
-        raw("/bookable", &h, BODY),
+        raw_http::post("/bookable", &h, BODY),
         expect!(400, "more than 16 signatures"),
     );
 
@@ -308,7 +250,7 @@ fn table() -> Vec<Hostile> {
     );
     case(
         "1300 ignored v0= entries then the right v1",
-        raw("/bookable", &h, BODY),
+        raw_http::post("/bookable", &h, BODY),
         expect!(200, "ok:"),
     );
 
@@ -320,7 +262,7 @@ fn table() -> Vec<Hostile> {
     );
     case(
         "2000 empty v1= entries",
-        raw("/bookable", &h, BODY),
+        raw_http::post("/bookable", &h, BODY),
         expect!(400, "empty signature"),
     );
 
@@ -334,7 +276,7 @@ fn table() -> Vec<Hostile> {
     );
     case(
         "2000 v1, entries (90 KiB)",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(400, "too long"),
     );
     let mut h = h0.clone();
@@ -345,14 +287,14 @@ fn table() -> Vec<Hostile> {
     );
     case(
         "17 v1, entries",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(400, "more than 16 signatures"),
     );
     let mut h = h0.clone();
     set(&mut h, "webhook-signature", vec!["v1,"; 1000].join(" "));
     case(
         "1000 empty v1, entries (the standardwebhooks bypass)",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(400, "empty signature"),
     );
 
@@ -364,7 +306,7 @@ fn table() -> Vec<Hostile> {
     h.insert(0, ("X-Slatis-Signature".into(), wrong.clone().into_bytes()));
     case(
         "duplicate signature header, the second right",
-        raw("/slatis", &h, BODY),
+        raw_http::post("/slatis", &h, BODY),
         expect!(200, "ok:"),
     );
     let mut h: Vec<_> = (0..MAX_SIGNATURES)
@@ -373,7 +315,7 @@ fn table() -> Vec<Hostile> {
     h.push(("x-slatis-signature".into(), good.clone().into_bytes()));
     case(
         "17 duplicate signature headers",
-        raw("/slatis", &h, BODY),
+        raw_http::post("/slatis", &h, BODY),
         expect!(400, "more than 16 signatures"),
     );
     let h: Vec<_> = (0..90)
@@ -381,7 +323,7 @@ fn table() -> Vec<Hostile> {
         .collect();
     case(
         "90 duplicate signature headers",
-        raw("/slatis", &h, BODY),
+        raw_http::post("/slatis", &h, BODY),
         expect!(400, "more than 16 signatures"),
     );
     let h: Vec<_> = (0..2000)
@@ -389,7 +331,7 @@ fn table() -> Vec<Hostile> {
         .collect();
     case(
         "2000 duplicate signature headers",
-        raw("/slatis", &h, BODY),
+        raw_http::post("/slatis", &h, BODY),
         // Both servers cap the header count (hyper 100, actix 96) and answer 431 themselves.
         expect!(431, ""),
     );
@@ -397,7 +339,7 @@ fn table() -> Vec<Hostile> {
     h.push(("webhook-id".into(), b"msg_other".to_vec()));
     case(
         "two different webhook-id headers",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(400, "malformed webhook-id header: conflicting values"),
     );
     let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
@@ -405,7 +347,7 @@ fn table() -> Vec<Hostile> {
     h.push(("webhook-timestamp".into(), ts.into_bytes()));
     case(
         "the same webhook-timestamp twice",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(200, "ok:"),
     );
 
@@ -416,14 +358,14 @@ fn table() -> Vec<Hostile> {
     set(&mut h, "x-slatis-signature", value);
     case(
         "non-UTF-8 bytes after a valid signature",
-        raw("/slatis", &h, BODY),
+        raw_http::post("/slatis", &h, BODY),
         expect!(400, "not visible ASCII"),
     );
     let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
     set(&mut h, "webhook-id", b"msg_\xc3\x28\xa0\xa1".to_vec());
     case(
         "non-UTF-8 webhook-id",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(400, "malformed webhook-id header: not visible ASCII"),
     );
 
@@ -474,20 +416,20 @@ fn table() -> Vec<Hostile> {
             (_, "timestamp too old") => expect!(401, "timestamp too old"),
             _ => expect!(401, "timestamp in the future"),
         };
-        case(name, raw("/bookable", &h, BODY), expect);
+        case(name, raw_http::post("/bookable", &h, BODY), expect);
     }
     let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
     set(&mut h, "webhook-timestamp", "99999999999999999999");
     case(
         "webhook-timestamp overflow",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(400, "timestamp is not a Unix time"),
     );
     let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
     set(&mut h, "webhook-timestamp", "-60");
     case(
         "negative webhook-timestamp",
-        raw("/standard", &h, BODY),
+        raw_http::post("/standard", &h, BODY),
         expect!(400, "timestamp is not a Unix time"),
     );
 
@@ -496,18 +438,18 @@ fn table() -> Vec<Hostile> {
     let (h, _) = signed(Provider::Slatis, &at_limit);
     case(
         "body exactly at the limit",
-        raw("/slatis", &h, &at_limit),
+        raw_http::post("/slatis", &h, &at_limit),
         expect!(200, "ok:4096"),
     );
     let over = cases::pad_to(std::str::from_utf8(BODY).unwrap(), LIMIT + 1).into_bytes();
     let (h, _) = signed(Provider::Slatis, &over);
     case(
         "body one byte over the limit",
-        raw("/slatis", &h, &over),
+        raw_http::post("/slatis", &h, &over),
         expect!(413, "payload too large"),
     );
     let (h, _) = signed(Provider::Slatis, BODY);
-    let mut huge = raw("/slatis", &h, b"");
+    let mut huge = raw_http::post("/slatis", &h, b"");
     let cl = b"content-length: 0\r\n";
     let pos = huge.windows(cl.len()).position(|w| w == cl).unwrap();
     huge.splice(
@@ -525,23 +467,23 @@ fn table() -> Vec<Hostile> {
     let many = vec![format!("token={token}"); MAX_SIGNATURES + 1].join("&");
     case(
         "17 token parameters",
-        raw(&format!("/slotflow?{many}"), &[], BODY),
+        raw_http::post(&format!("/slotflow?{many}"), &[], BODY),
         expect!(400, "more than 16 signatures"),
     );
     let long = format!("/slotflow?token={}", "t".repeat(16 * 1024));
     case(
         "16 KiB token",
-        raw(&long, &[], BODY),
+        raw_http::post(&long, &[], BODY),
         expect!(401, "token mismatch"),
     );
     case(
         "empty token",
-        raw("/slotflow?token=", &[], BODY),
+        raw_http::post("/slotflow?token=", &[], BODY),
         expect!(400, "empty signature"),
     );
     case(
         "token in a header, not the URL",
-        raw(
+        raw_http::post(
             "/slotflow",
             &[("token".into(), token.as_bytes().to_vec())],
             BODY,
@@ -550,7 +492,7 @@ fn table() -> Vec<Hostile> {
     );
     case(
         "right token",
-        raw(&format!("/slotflow?token={token}"), &[], BODY),
+        raw_http::post(&format!("/slotflow?token={token}"), &[], BODY),
         expect!(200, "ok:"),
     );
 
@@ -560,7 +502,7 @@ fn table() -> Vec<Hostile> {
 fn run_table(server: Server, addr: SocketAddr) {
     let mut failures = Vec::new();
     for case in table() {
-        let (status, body, took) = exchange(addr, &case.request);
+        let (status, body, took) = exchange(addr, &case.request, Duration::from_secs(15));
         let (want, text) = (case.expect)(server);
         println!(
             "{server:?} {:<55} {status} {:>7.1} ms  {}",
@@ -604,7 +546,7 @@ fn slowloris(
 ) -> Option<(u16, String, Duration)> {
     let body = cases::pad_to(std::str::from_utf8(BODY).unwrap(), 1000).into_bytes();
     let (h, _) = signed(Provider::Slatis, &body);
-    let request = raw("/slatis", &h, &body);
+    let request = raw_http::post("/slatis", &h, &body);
     let head_len = request.len() - body.len();
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_nodelay(true).unwrap();
@@ -622,7 +564,7 @@ fn slowloris(
     });
     for byte in &body {
         if let Ok(response) = rx.try_recv() {
-            return Some(parse(&response, start.elapsed()));
+            return Some(raw_http::parse(&response, start.elapsed()));
         }
         if start.elapsed() > give_up {
             return None;
@@ -634,7 +576,7 @@ fn slowloris(
     }
     rx.recv_timeout(give_up.saturating_sub(start.elapsed()))
         .ok()
-        .map(|response| parse(&response, start.elapsed()))
+        .map(|response| raw_http::parse(&response, start.elapsed()))
 }
 
 #[test]
@@ -651,17 +593,18 @@ fn slowloris_body_through_bookhook_axum_gets_408_at_the_body_timeout() {
     );
 }
 
-/// bookhook-actix has no body timeout (its `VerifyConfig` has only a limit), and actix-web's
-/// own `client_request_timeout` covers only the request head: a client that keeps sending a
-/// byte every 100 ms holds the connection, and up to the limit in memory, for as long as it
-/// likes (with a 256 KiB limit, 7 hours per connection). Un-ignore once the adapter has a
-/// body timeout answering 408 like bookhook-axum's.
+/// actix-web's own `client_request_timeout` covers only the request head: the adapter's
+/// body timeout is what stops a client that sends a byte every 100 ms.
 #[test]
-#[ignore = "bookhook-actix has no body timeout yet: a slow body is never refused"]
 fn slowloris_body_through_bookhook_actix_gets_408() {
     let addr = actix_server::start();
     let answer = slowloris(addr, Duration::from_millis(100), Duration::from_secs(12));
     println!("Actix slowloris: {answer:?}");
-    let (status, body, _) = answer.expect("an answer before the client gives up");
+    let (status, body, took) = answer.expect("an answer before the client gives up");
     assert_eq!(status, 408, "{body}");
+    assert!(body.contains("request body timeout"), "{body}");
+    assert!(
+        took >= BODY_TIMEOUT && took < BODY_TIMEOUT + Duration::from_secs(2),
+        "{took:?}"
+    );
 }

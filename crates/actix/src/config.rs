@@ -1,10 +1,17 @@
 //! Per-route configuration: which verifier, and how many body bytes to buffer.
 
+use std::time::Duration;
+
 use actix_web::{HttpRequest, web};
 use bookhook_verify::Verifier;
 
 /// The body limit when none is set: 256 KiB, as actix-web's own `PayloadConfig`.
 pub const DEFAULT_LIMIT: usize = 256 * 1024;
+
+/// How long a body may take to arrive when none is set: 10 s, as `bookhook-axum`. Webhook
+/// senders post a few KiB at once; a body that trickles in (slowloris) would otherwise hold
+/// a worker and a buffer for as long as the client likes.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a route verifies deliveries with: a [`Verifier`] and a body limit.
 ///
@@ -33,6 +40,7 @@ pub const DEFAULT_LIMIT: usize = 256 * 1024;
 pub struct VerifyConfig {
     pub(crate) verifier: Verifier,
     pub(crate) limit: usize,
+    pub(crate) body_timeout: Duration,
 }
 
 impl VerifyConfig {
@@ -50,6 +58,7 @@ impl VerifyConfig {
         VerifyConfig {
             verifier,
             limit: DEFAULT_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 
@@ -58,6 +67,14 @@ impl VerifyConfig {
     #[must_use]
     pub fn limit(mut self, bytes: usize) -> Self {
         self.limit = bytes;
+        self
+    }
+
+    /// Sets how long the whole body may take to arrive, from the first poll; a slower body
+    /// is refused with 408 (default [`DEFAULT_BODY_TIMEOUT`]).
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 

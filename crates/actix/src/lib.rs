@@ -9,7 +9,7 @@ mod headers;
 pub mod middleware;
 mod verification;
 
-pub use config::{DEFAULT_LIMIT, VerifyConfig};
+pub use config::{DEFAULT_BODY_TIMEOUT, DEFAULT_LIMIT, VerifyConfig};
 pub use extract::{Verified, VerifiedBody, VerifiedBodyError, VerifiedError};
 pub use headers::Headers;
 pub use middleware::{Verify, VerifyMiddleware};

@@ -8,10 +8,11 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use bookhook_integration::raw_http::{self, exchange, get, set};
 use bookhook_verify::{MAX_SIGNATURES, Provider, SignParams, Signer};
 use support::{SECRETS, ServiceBuilder, secret, temp_db};
 
@@ -27,52 +28,6 @@ const BODY_TIMEOUT: Duration = bookhook_axum::DEFAULT_BODY_TIMEOUT;
 
 /// A value a client puts in headers, which no log line may repeat.
 const MARKER: &str = "HOSTILEMARKER";
-
-fn raw(path: &str, headers: &[(String, Vec<u8>)], body: &[u8]) -> Vec<u8> {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
-        body.len()
-    )
-    .into_bytes();
-    for (name, value) in headers {
-        req.extend_from_slice(name.as_bytes());
-        req.extend_from_slice(b": ");
-        req.extend_from_slice(value);
-        req.extend_from_slice(b"\r\n");
-    }
-    req.extend_from_slice(b"\r\n");
-    req.extend_from_slice(body);
-    req
-}
-
-fn parse(response: &[u8], elapsed: Duration) -> (u16, String, Duration) {
-    let text = String::from_utf8_lossy(response);
-    let status = text
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|s| s.get(..3))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body, elapsed)
-}
-
-fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, String, Duration) {
-    let start = Instant::now();
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let _ = stream.write_all(request);
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    parse(&response, start.elapsed())
-}
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -100,19 +55,6 @@ fn signed(
         .map(|(n, v)| (n.to_string(), v.clone().into_bytes()))
         .collect();
     (path, headers)
-}
-
-fn set(headers: &mut Vec<(String, Vec<u8>)>, name: &str, value: impl Into<Vec<u8>>) {
-    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-    headers.push((name.to_owned(), value.into()));
-}
-
-fn get(headers: &[(String, Vec<u8>)], name: &str) -> String {
-    let (_, v) = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .unwrap();
-    String::from_utf8(v.clone()).unwrap()
 }
 
 /// A sample booking body of `provider` with a unique booking id (so dedupe keys differ).
@@ -169,7 +111,7 @@ fn cases() -> Vec<Case> {
     );
     case(
         "64 KiB signature header",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "too long",
     );
@@ -180,7 +122,7 @@ fn cases() -> Vec<Case> {
     ));
     case(
         "64 KiB unrelated header beside a valid signature",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         202,
         "accepted",
     );
@@ -197,7 +139,7 @@ fn cases() -> Vec<Case> {
     );
     case(
         "3000 v1= entries (200 KiB)",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "too long",
     );
@@ -209,7 +151,7 @@ fn cases() -> Vec<Case> {
     );
     case(
         "17 v1= entries (right one included)",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "more than 16 signatures",
     );
@@ -219,7 +161,7 @@ fn cases() -> Vec<Case> {
     set(&mut h, "webhook-signature", vec!["v1,"; 1000].join(" "));
     case(
         "1000 empty v1, entries",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "empty signature",
     );
@@ -231,7 +173,7 @@ fn cases() -> Vec<Case> {
     );
     case(
         "17 v1, entries",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "more than 16 signatures",
     );
@@ -246,7 +188,7 @@ fn cases() -> Vec<Case> {
     );
     case(
         "duplicate signature header, the second right",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         202,
         "accepted",
     );
@@ -255,7 +197,7 @@ fn cases() -> Vec<Case> {
         .collect();
     case(
         "2000 duplicate signature headers",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         431,
         "",
     );
@@ -263,7 +205,7 @@ fn cases() -> Vec<Case> {
     h.push(("webhook-id".into(), MARKER.as_bytes().to_vec()));
     case(
         "two different webhook-id headers",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "conflicting values",
     );
@@ -275,7 +217,7 @@ fn cases() -> Vec<Case> {
     set(&mut h, "x-slatis-signature", value);
     case(
         "non-UTF-8 bytes in the signature header",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "not visible ASCII",
     );
@@ -287,7 +229,7 @@ fn cases() -> Vec<Case> {
     );
     case(
         "non-UTF-8 delivery id",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "not visible ASCII",
     );
@@ -322,13 +264,13 @@ fn cases() -> Vec<Case> {
             .1
             .to_owned();
         set(&mut h, "calendly-webhook-signature", format!("t={t},{v1}"));
-        case(name, raw(&path, &h, &b), status, text);
+        case(name, raw_http::post(&path, &h, &b), status, text);
     }
     let (path, mut h, b) = fresh(Provider::StandardWebhooks);
     set(&mut h, "webhook-timestamp", "99999999999999999999");
     case(
         "webhook-timestamp overflow",
-        raw(&path, &h, &b),
+        raw_http::post(&path, &h, &b),
         400,
         "timestamp is not a Unix time",
     );
@@ -339,7 +281,7 @@ fn cases() -> Vec<Case> {
     let (path, h) = signed(Provider::Slatis, &at, &SignParams::now());
     case(
         "body exactly at the limit",
-        raw(&path, &h, &at),
+        raw_http::post(&path, &h, &at),
         202,
         "accepted",
     );
@@ -347,12 +289,12 @@ fn cases() -> Vec<Case> {
     let (path, h) = signed(Provider::Slatis, &over, &SignParams::now());
     case(
         "body one byte over the limit",
-        raw(&path, &h, &over),
+        raw_http::post(&path, &h, &over),
         413,
         "payload too large",
     );
     let (path, h) = signed(Provider::Slatis, b"", &SignParams::now());
-    let mut huge = raw(&path, &h, b"");
+    let mut huge = raw_http::post(&path, &h, b"");
     let cl = b"content-length: 0\r\n";
     let pos = huge.windows(cl.len()).position(|w| w == cl).unwrap();
     huge.splice(
@@ -372,20 +314,20 @@ fn cases() -> Vec<Case> {
     let near = format!("/webhooks/slotflow?token={}X", &token[..token.len() - 1]);
     case(
         "near-miss token",
-        raw(&near, &[], &b),
+        raw_http::post(&near, &[], &b),
         401,
         "token mismatch",
     );
     let many = vec![format!("token={MARKER}0123456789"); MAX_SIGNATURES + 1].join("&");
     case(
         "17 token parameters",
-        raw(&format!("/webhooks/slotflow?{many}"), &[], &b),
+        raw_http::post(&format!("/webhooks/slotflow?{many}"), &[], &b),
         400,
         "more than 16 signatures",
     );
     case(
         "right token",
-        raw(&format!("/webhooks/slotflow?token={token}"), &[], &b),
+        raw_http::post(&format!("/webhooks/slotflow?token={token}"), &[], &b),
         202,
         "accepted",
     );
@@ -403,7 +345,7 @@ fn hostile_requests_get_the_documented_status_at_a_bounded_cost_and_leave_no_sec
     let mut failures = Vec::new();
     let mut sent_signatures = Vec::new();
     for case in cases() {
-        let (status, body, took) = exchange(service.addr, &case.request);
+        let (status, body, took) = exchange(service.addr, &case.request, Duration::from_secs(20));
         println!(
             "crm-sync {:<52} {status} {:>7.1} ms  {}",
             case.name,
@@ -433,6 +375,7 @@ fn hostile_requests_get_the_documented_status_at_a_bounded_cost_and_leave_no_sec
     let (status, _, _) = exchange(
         service.addr,
         b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        Duration::from_secs(20),
     );
     assert_eq!(status, 200);
 
@@ -471,7 +414,7 @@ fn slowloris_body_gets_408_at_the_body_timeout() {
     let service = ServiceBuilder::new(&db).all_secrets().start();
     let b = pad_to(&body(Provider::Slatis, 1), 2000);
     let (path, h) = signed(Provider::Slatis, &b, &SignParams::now());
-    let request = raw(&path, &h, &b);
+    let request = raw_http::post(&path, &h, &b);
     let head = request.len() - b.len();
     let mut stream = TcpStream::connect(service.addr).unwrap();
     stream.set_nodelay(true).unwrap();
@@ -506,7 +449,7 @@ fn slowloris_body_gets_408_at_the_body_timeout() {
     let response = answer
         .or_else(|| rx.recv_timeout(Duration::from_secs(5)).ok())
         .expect("an answer");
-    let (status, text, took) = parse(&response, start.elapsed());
+    let (status, text, took) = raw_http::parse(&response, start.elapsed());
     println!("crm-sync slowloris: {status} {text:?} after {took:?}");
     assert_eq!(status, 408, "{text}");
     assert!(
@@ -530,11 +473,19 @@ fn replayed_schedulingkit_body_with_a_new_unsigned_delivery_id_is_a_duplicate() 
         .id("dlv_original")
         .event_type("booking.created");
     let (path, h) = signed(Provider::SchedulingKit, &b, &params);
-    let (status, text, _) = exchange(service.addr, &raw(&path, &h, &b));
+    let (status, text, _) = exchange(
+        service.addr,
+        &raw_http::post(&path, &h, &b),
+        Duration::from_secs(20),
+    );
     assert_eq!(status, 202, "{text}");
     let mut replay = h.clone();
     set(&mut replay, "x-webhook-delivery-id", "dlv_attacker_chosen");
-    let (status, text, _) = exchange(service.addr, &raw(&path, &replay, &b));
+    let (status, text, _) = exchange(
+        service.addr,
+        &raw_http::post(&path, &replay, &b),
+        Duration::from_secs(20),
+    );
     assert_eq!(
         (status, text.contains("duplicate")),
         (200, true),
@@ -556,12 +507,20 @@ fn replays_of_signed_ids_and_bodies_are_duplicates() {
     ] {
         let b = body(p, 1);
         let (path, h) = signed(p, &b, &SignParams::now().id("msg_replay"));
-        let (status, text, _) = exchange(service.addr, &raw(&path, &h, &b));
+        let (status, text, _) = exchange(
+            service.addr,
+            &raw_http::post(&path, &h, &b),
+            Duration::from_secs(20),
+        );
         assert_eq!(status, 202, "{p}: {text}");
         // The same delivery again, and (for timestamped schemes) re-signed a second later,
         // as a provider's retry or an attacker's replay inside the window would be.
         let (path, h) = signed(p, &b, &SignParams::at(now() + 1).id("msg_replay"));
-        let (status, text, _) = exchange(service.addr, &raw(&path, &h, &b));
+        let (status, text, _) = exchange(
+            service.addr,
+            &raw_http::post(&path, &h, &b),
+            Duration::from_secs(20),
+        );
         assert_eq!(
             (status, text.contains("duplicate")),
             (200, true),

@@ -106,7 +106,7 @@ impl FromRequest for VerifiedBody {
         };
         VerifiedBodyFut {
             state: State::Reading {
-                collect: Collect::new(req.headers(), payload.take(), config.limit),
+                collect: Collect::new(req.headers(), payload.take(), config),
                 req: req.clone(),
                 config: config.clone(),
             },
@@ -204,6 +204,9 @@ pub enum VerifiedBodyError {
         /// The configured limit, in bytes.
         limit: usize,
     },
+    /// The body did not arrive within the configured body timeout (408).
+    #[error("request body timeout")]
+    BodyTimeout,
     /// The body could not be read, e.g. the client went away mid-body (400).
     #[error("could not read the body")]
     Payload(#[source] PayloadError),
@@ -215,13 +218,14 @@ pub enum VerifiedBodyError {
 
 impl VerifiedBodyError {
     /// A stable lowercase label for logs and metrics: `not_configured`, `payload_too_large`,
-    /// `payload`, or [`VerifyError::cause`]'s label.
+    /// `body_timeout`, `payload`, or [`VerifyError::cause`]'s label.
     pub fn cause(&self) -> &'static str {
         match self {
             VerifiedBodyError::NotConfigured => "not_configured",
             VerifiedBodyError::OverflowKnownLength { .. } | VerifiedBodyError::Overflow { .. } => {
                 "payload_too_large"
             }
+            VerifiedBodyError::BodyTimeout => "body_timeout",
             VerifiedBodyError::Payload(_) => "payload",
             VerifiedBodyError::Verify(err) => err.cause(),
         }
@@ -235,6 +239,7 @@ impl ResponseError for VerifiedBodyError {
             VerifiedBodyError::OverflowKnownLength { .. } | VerifiedBodyError::Overflow { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            VerifiedBodyError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             VerifiedBodyError::Payload(_) => StatusCode::BAD_REQUEST,
             // `http` 1 and `http` 0.2 status codes share their numbers.
             VerifiedBodyError::Verify(err) => StatusCode::from_u16(err.status().as_u16())
@@ -259,6 +264,7 @@ mod tests {
                 413,
             ),
             (VerifiedBodyError::Overflow { limit: 5 }, 413),
+            (VerifiedBodyError::BodyTimeout, 408),
             (
                 VerifiedBodyError::Payload(PayloadError::Incomplete(None)),
                 400,

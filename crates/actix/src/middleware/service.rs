@@ -53,7 +53,7 @@ where
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let payload = req.take_payload();
-        let collect = Collect::new(req.headers(), payload, self.config.limit);
+        let collect = Collect::new(req.headers(), payload, &self.config);
         ResponseFuture::new(req, collect, Rc::clone(&self.service), self.config.clone())
     }
 }
