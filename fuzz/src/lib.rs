@@ -1,7 +1,8 @@
 //! The harness shared by bookhook's fuzz targets.
 //!
 //! A fuzz input is a [`Delivery`]: headers and a query string assembled from [`Piece`]s, and a
-//! body. Pieces are arbitrary bytes, words of the schemes' grammar (`t=`, `v1=`, `v1,`,
+//! body, optionally on top of the provider's real signed headers (so that mutations of a
+//! valid delivery, not only of nothing, are explored). Pieces are arbitrary bytes, words of the schemes' grammar (`t=`, `v1=`, `v1,`,
 //! `sha256=`, `token=`, separators), timestamps in tricky forms, and — so that the fuzzer can
 //! reach the accepting paths at all — the *real* signature of the body under one of the
 //! configured secrets (or an attacker's), possibly mangled. [`Delivery::check`] runs the
@@ -224,11 +225,36 @@ impl Name {
     }
 }
 
+/// When the real tags are signed, relative to [`NOW`].
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub enum Skew {
+    /// Within the 300 s tolerance (`v % 601 - 300` seconds), so timestamped schemes reach
+    /// the MAC comparison.
+    Within(u16),
+    /// Anywhere in ±9 hours.
+    Any(i16),
+}
+
+/// What the request starts from before the fuzzed headers and query are applied.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub enum Base {
+    /// Nothing: only the fuzzed headers and query.
+    Nothing,
+    /// The provider's real headers (and query) signed with `Key`, then the fuzzed headers
+    /// appended (duplicates, extra entries) and the fuzzed query after the real one.
+    Signed(Key),
+    /// The provider's real headers signed with `Key`, each fuzzed header replacing the real
+    /// ones of the same name, and the fuzzed query (if any) replacing the real one.
+    Replaced(Key),
+}
+
 /// One fuzzed delivery.
 #[derive(Debug, Clone, Arbitrary)]
 pub struct Delivery {
-    /// Seconds from [`NOW`] at which the real tags are signed.
-    pub skew: i16,
+    /// When the real tags are signed.
+    pub skew: Skew,
+    /// What the request starts from.
+    pub base: Base,
     /// The `webhook-id` the real tags sign.
     pub id: String,
     /// The headers, in order; a name may repeat.
@@ -452,7 +478,10 @@ impl Delivery {
     /// the verifier's answer (for `examples/corpus_stats.rs`).
     pub fn check(&self, provider: Provider) -> Result<Verified, VerifyError> {
         let [current, old, attacker] = secrets(provider);
-        let unix = NOW + i64::from(self.skew);
+        let unix = match self.skew {
+            Skew::Within(v) => NOW + i64::from(v % 601) - 300,
+            Skew::Any(v) => NOW + i64::from(v),
+        };
         let tags =
             [current, old, attacker].map(|s| real_tag(provider, s, &self.body, unix, &self.id));
         let cx = Context {
@@ -461,16 +490,49 @@ impl Delivery {
             id: &self.id,
             tags,
         };
-        let pairs = Pairs(
-            self.headers
-                .iter()
-                .map(|(name, pieces)| (name.render(), cx.render(pieces)))
-                .collect(),
-        );
-        let query = self
+        let fuzzed: Vec<(String, Vec<u8>)> = self
+            .headers
+            .iter()
+            .map(|(name, pieces)| (name.render(), cx.render(pieces)))
+            .collect();
+        let fuzzed_query = self
             .query
             .as_ref()
             .map(|pieces| String::from_utf8_lossy(&cx.render(pieces)).into_owned());
+        let (pairs, query) = match self.base {
+            Base::Nothing => (Pairs(fuzzed), fuzzed_query),
+            Base::Signed(key) | Base::Replaced(key) => {
+                let signed = Signer::new(provider, secrets(provider)[key.index()])
+                    .expect("fuzz secrets are valid")
+                    .sign(
+                        &self.body,
+                        &SignParams::at(unix)
+                            .id(&self.id)
+                            .event_type("booking.created"),
+                    );
+                let mut pairs: Vec<(String, Vec<u8>)> = signed
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.clone().into_bytes()))
+                    .collect();
+                let real_query = signed.query().map(str::to_owned);
+                if matches!(self.base, Base::Replaced(_)) {
+                    for (name, _) in &fuzzed {
+                        pairs.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                    }
+                    (
+                        Pairs(pairs.into_iter().chain(fuzzed).collect()),
+                        fuzzed_query.or(real_query),
+                    )
+                } else {
+                    let query = match (real_query, fuzzed_query) {
+                        (Some(real), Some(more)) => Some(format!("{real}&{more}")),
+                        (real, more) => real.or(more),
+                    };
+                    (Pairs(pairs.into_iter().chain(fuzzed).collect()), query)
+                }
+            }
+        };
         let verifier = verifier(provider);
         let result = verifier.verify_with_query(query.as_deref(), &pairs, &self.body);
 
