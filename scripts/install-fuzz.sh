@@ -12,5 +12,6 @@ if cargo fuzz --version >/dev/null 2>&1; then
     exit 0
 fi
 
-cargo install --locked cargo-fuzz
+# Pinned, so every machine fuzzes with the same driver; bump deliberately.
+cargo install --locked cargo-fuzz --version 0.13.2
 cargo fuzz --version
