@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh                  # everything (about 25 minutes on 2 cores)
 #   scripts/bench.sh verify peers     # only some sections: verify peers chart adapters crm
+#   scripts/bench.sh before-after     # the verify core before the performance work vs now
 #
 # Results go to target/bench-results/ (raw logs, tables.md, summaries) and the chart to
 # benches/ns-per-byte.svg. Servers and load generators only ever use 127.0.0.1, and every
@@ -27,9 +28,11 @@ RT=()
 if [ "$(id -u)" = 0 ] && command -v chrt >/dev/null; then
     RT=(chrt -f 50)
 fi
-PIN0=() PIN1=()
+# Servers on cpu 0, load generators on cpu 1, both single-threaded and (as root) at
+# real-time priority: otherwise whatever else runs on the machine decides the tail.
+PIN0=("${RT[@]}") PIN1=("${RT[@]}")
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-    PIN0=(taskset -c 0) PIN1=(taskset -c 1)
+    PIN0=(taskset -c 0 "${RT[@]}") PIN1=(taskset -c 1 "${RT[@]}")
 fi
 
 PIDS=()
@@ -79,6 +82,19 @@ criterion_bench() { # package bench
     load "$2 end"
 }
 
+# Where a 256 B Standard Webhooks verify spends its time (perf, criterion's profile mode).
+verify_profile() {
+    command -v perf >/dev/null || return 0
+    local exe
+    exe=$(cargo bench -p bookhook-verify --bench verify --no-run --message-format=json 2>/dev/null |
+        grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    mkdir -p target/bench-profile
+    (cd target/bench-profile && "${RT[@]}" perf record -q -o perf-verify.data -- "$exe" --bench \
+        --profile-time 5 'verify/standard/bookhook/256$' >/dev/null 2>&1) || true
+    perf report -i target/bench-profile/perf-verify.data --no-children --sort sym --stdio \
+        2>/dev/null | grep -E '^ +[0-9]' | head -30 | tee "$OUT/verify-profile.txt"
+}
+
 # One line of medians over rounds, for each URL in a bench-load log.
 summarise_load() { # log
     awk '
@@ -97,7 +113,7 @@ summarise_load() { # log
 
 adapters() {
     cargo build --release -p bookhook-bench --bins
-    : >"$OUT/adapters.log"
+    rm -f "$OUT"/adapters-c*.log "$OUT/adapters-profile.txt"
     local size=1024 n=20000 c=8
     "${PIN0[@]}" "$T/bench-axum" 127.0.0.1:18081 & local axum=$!
     PIDS+=("$axum")
@@ -106,27 +122,90 @@ adapters() {
     wait_port 127.0.0.1 18081
     wait_port 127.0.0.1 18082
     load "adapters start"
-    # Interleaved rounds: with and without the layer alternate, so drift hits both.
+    # Interleaved rounds: with and without the layer alternate, so drift hits both. One
+    # connection gives the latency a single delivery sees; eight keep the one server thread
+    # busy, so p50 is then queueing behind the server's own per-request CPU time.
     for round in $(seq "$ROUNDS"); do
-        for url in http://127.0.0.1:18081/plain http://127.0.0.1:18081/verified \
-            http://127.0.0.1:18082/plain http://127.0.0.1:18082/verified \
-            http://127.0.0.1:18082/middleware/verified; do
-            "${PIN1[@]}" "$T/bench-load" --url "$url" --size $size -n $n --warmup 2000 -c $c \
-                --max-secs 60 | tee -a "$OUT/adapters.log"
+        for c in 1 $c; do
+            for url in http://127.0.0.1:18081/plain http://127.0.0.1:18081/verified \
+                http://127.0.0.1:18082/plain http://127.0.0.1:18082/verified \
+                http://127.0.0.1:18082/middleware/verified; do
+                "${PIN1[@]}" "$T/bench-load" --url "$url" --size $size -n $n --warmup 2000 \
+                    -c "$c" --max-secs 60 | tee -a "$OUT/adapters-c$c.log"
+            done
         done
         echo "round $round done"
     done
     load "adapters end"
+    # Where a verified request's CPU time goes: perf over the server's core while loaded.
+    if command -v perf >/dev/null; then
+        # (the servers' threads: axum runs on its main thread, actix on its one worker)
+        for url in http://127.0.0.1:18081/verified http://127.0.0.1:18082/verified; do
+            local name=${url#http://127.0.0.1:} comm=bench-axum
+            name=${name//\//-}
+            [ "${url#*18082}" != "$url" ] && comm='actix-rt|system'
+
+            "${PIN1[@]}" "$T/bench-load" --url "$url" --size $size -n 1000000 --warmup 0 \
+                -c "$c" --max-secs 6 >/dev/null &
+            local loader=$!
+            sleep 1
+            perf record -q -a -C 0 -o "$OUT/perf-$name.data" -- sleep 3 >/dev/null 2>&1 || true
+            wait "$loader" || true
+            perf report -i "$OUT/perf-$name.data" --no-children --comm "$comm" \
+                --percentage relative --sort sym --stdio 2>/dev/null |
+                awk -v name="$name" '
+                    /^ +[0-9.]+%/ { p = $1 + 0; total += p
+                        if ($0 ~ /sha2::|hmac::/) hmac += p
+                        else if ($0 ~ /bookhook_verify::/) verify += p
+                        else if ($0 ~ /bookhook_(axum|actix)::/) adapter += p }
+                    END { printf "%s share of the server thread'"'"'s CPU: hmac=%.1f%% verify-other=%.1f%% adapter=%.1f%% (sampled %.0f%%)\n", name, hmac, verify, adapter, total }
+                ' | tee -a "$OUT/adapters-profile.txt"
+        done
+    fi
+    # Where the extra CPU per verified request goes (axum, saturated): samples per symbol
+    # on the server thread, /plain vs /verified, turned into ns per request.
+    if command -v perf >/dev/null; then
+        for path in plain verified; do
+            "${PIN1[@]}" "$T/bench-load" --url "http://127.0.0.1:18081/$path" --size $size \
+                -n 4000000 --warmup 0 -c "$c" --max-secs 5 >"$OUT/diff-$path.load" &
+            local loader=$!
+            sleep 1
+            perf record -q -F 4999 -a -C 0 -o "$OUT/diff-$path.data" -- sleep 3 >/dev/null 2>&1 || true
+            wait "$loader" || true
+            perf report -i "$OUT/diff-$path.data" --no-children --comm bench-axum --sort sym \
+                --stdio -F sample,sym 2>/dev/null | grep -E '^ +[0-9]' >"$OUT/diff-$path.syms" || true
+        done
+        local rps_plain rps_verified
+        rps_plain=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' "$OUT/diff-plain.load")
+        rps_verified=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' "$OUT/diff-verified.load")
+        # one sample = 1/4999 s of CPU; 3 s of recording
+        awk -v a="$rps_plain" -v b="$rps_verified" '
+            FNR == 1 { file++ }
+            { n = $1; $1 = ""; $2 = ""; sym = substr($0, 3, 100)
+              ns = n * 1e9 / 4999 / (3 * (file == 1 ? a : b))
+              if (file == 1) { pa[sym] += ns; ta += ns } else { pb[sym] += ns; tb += ns; seen[sym] = 1 } }
+            END { printf "axum server CPU per request: plain %.0f ns, verified %.0f ns\n", ta, tb > "/dev/stderr"
+                  for (s in pa) seen[s] = 1
+                  for (s in seen) printf "%8.0f ns  %s\n", pb[s] - pa[s], s }
+        ' "$OUT/diff-plain.syms" "$OUT/diff-verified.syms" 2>"$OUT/adapters-diff.txt" |
+            sort -rn | head -25 >>"$OUT/adapters-diff.txt"
+        cat "$OUT/adapters-diff.txt"
+    fi
     stop "$axum"
     stop "$actix"
-    summarise_load "$OUT/adapters.log" | tee "$OUT/adapters-summary.txt"
+    for c in 1 $c; do
+        echo "connections=$c"
+        summarise_load "$OUT/adapters-c$c.log"
+    done | tee "$OUT/adapters-summary.txt"
 }
 
 crm() {
     cargo build --release -p crm-sync -p bookhook-bench --bins
     local dir
     dir=$(mktemp -d)
-    "$T/bench-fake-crm" 127.0.0.1:18090 2>"$OUT/fake-crm.log" & local fake=$!
+    # crm-sync and its load generator share both cores (no pinning), at real-time priority
+    # as root so that other work on the machine does not decide the number.
+    "${RT[@]}" "$T/bench-fake-crm" 127.0.0.1:18090 2>"$OUT/fake-crm.log" & local fake=$!
     PIDS+=("$fake")
     wait_port 127.0.0.1 18090
     : >"$OUT/crm.log"
@@ -135,12 +214,24 @@ crm() {
         CRM_SYNC_ADDR=127.0.0.1:18080 CRM_SYNC_DB="$dir/load.db" \
             SLATIS_WEBHOOK_SECRET=whsec_load HUBSPOT_TOKEN=fake-token \
             HUBSPOT_BASE_URL=http://127.0.0.1:18090 RUST_LOG=warn \
-            "$T/crm-sync" 2>>"$OUT/crm-sync-server.log" & local server=$!
+            "${RT[@]}" "$T/crm-sync" 2>>"$OUT/crm-sync-server.log" & local server=$!
         PIDS+=("$server")
         wait_port 127.0.0.1 18080
         load "crm round $round"
-        "$T/crm-sync-load" --url http://127.0.0.1:18080 --secret whsec_load \
+        if [ "$round" = 1 ] && command -v perf >/dev/null; then
+            # Where the time goes, whole machine, during the first round.
+            perf record -q -a -g -o "$OUT/perf-crm.data" -- sleep 3 >/dev/null 2>&1 &
+            local profiler=$!
+        fi
+        "${RT[@]}" "$T/crm-sync-load" --url http://127.0.0.1:18080 --secret whsec_load \
             -n 20000 -c 64 --max-secs 120 --run-id "bench$round$$" | tee -a "$OUT/crm.log"
+        if [ "$round" = 1 ] && [ -n "${profiler:-}" ]; then
+            wait "$profiler" || true
+            perf report -i "$OUT/perf-crm.data" --no-children --sort comm,dso --stdio 2>/dev/null |
+                grep -E '^ +[0-9]' | head -15 >"$OUT/crm-profile.txt" || true
+            perf report -i "$OUT/perf-crm.data" --no-children --sort sym --stdio -g none 2>/dev/null |
+                grep -E '^ +[0-9]' | head -30 >>"$OUT/crm-profile.txt" || true
+        fi
         stop "$server"
     done
     stop "$fake"
@@ -148,10 +239,77 @@ crm() {
     awk '/throughput=/ { print }' "$OUT/crm.log" >"$OUT/crm-summary.txt"
 }
 
+# The verify core before the performance work (7d9fde1) against now, on the same bench:
+# criterion medians for the Standard Webhooks groups, before and after alternating, and
+# (with valgrind) instructions per verify call, which noise does not move.
+BEFORE=${BENCH_BEFORE:-7d9fde1}
+before_after() {
+    local dir=target/bench-before
+    if [ ! -d "$dir" ]; then
+        git worktree add --detach "$dir" "$BEFORE"
+    fi
+    # Today's bench, on the old core.
+    cp crates/verify/benches/verify.rs "$dir/crates/verify/benches/verify.rs" 2>/dev/null || {
+        mkdir -p "$dir/crates/verify/benches"
+        cp crates/verify/benches/verify.rs "$dir/crates/verify/benches/verify.rs"
+    }
+    if ! grep -q '^\[\[bench\]\]' "$dir/crates/verify/Cargo.toml"; then
+        sed -i 's/^proptest.workspace = true$/proptest.workspace = true\ncriterion = { version = "0.8", default-features = false }\n\n[[bench]]\nname = "verify"\nharness = false/' \
+            "$dir/crates/verify/Cargo.toml"
+    fi
+    local old new filter='verify/standard(-3-secrets)?/(floor|bookhook)/'
+    old=$(cd "$dir" && CARGO_TARGET_DIR="$PWD/../bench-before-target" cargo bench -p bookhook-verify \
+        --bench verify --no-run --message-format=json 2>/dev/null |
+        grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    new=$(cargo bench -p bookhook-verify --bench verify --no-run --message-format=json 2>/dev/null |
+        grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    : >"$OUT/before-after.log"
+    load "before-after start"
+    for round in 1 2; do
+        for which in before after; do
+            local exe=$new
+            [ "$which" = before ] && exe=$old
+            mkdir -p "target/bench-$which-criterion"
+            (cd "target/bench-$which-criterion" && "${RT[@]}" "$exe" --bench "$filter" \
+                --warm-up-time 1 --measurement-time 3 2>&1) |
+                awk -v w="$which" -v r="$round" '/^verify\// { name = $1 } /time:/ { print w, r, name, $4 $5 }' |
+                tee -a "$OUT/before-after.log"
+        done
+    done
+    load "before-after end"
+    for which in before after; do
+        echo "$which (criterion medians of the last round):"
+        cargo run --release -q -p bookhook-bench --bin bench-chart -- \
+            "target/bench-$which-criterion/target/criterion" /dev/null | grep -E '^\| standard'
+    done | tee "$OUT/before-after-summary.txt"
+    if command -v valgrind >/dev/null; then
+        for which in before after; do
+            local exe=$new
+            [ "$which" = before ] && exe=$old
+            (cd "target/bench-$which-criterion" && valgrind --tool=callgrind \
+                --callgrind-out-file=callgrind.out \
+                --toggle-collect='bookhook_verify::verifier::Verifier::verify_with_query*' \
+                "$exe" --bench --profile-time 1 'verify/standard/bookhook/256$' >/dev/null 2>&1)
+            local total
+            total=$(callgrind_annotate "target/bench-$which-criterion/callgrind.out" 2>/dev/null |
+                awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+            callgrind_annotate --tree=calling "target/bench-$which-criterion/callgrind.out" 2>/dev/null |
+                awk -v w="$which" -v t="$total" '/> .*verifier::matching_secret \(/ && !seen {
+                        seen = 1
+                        n = $0; sub(/.*\(/, "", n); sub(/x\).*/, "", n); gsub(",", "", n)
+                        m = $1; gsub(",", "", m)
+                        printf "%s: %.0f instructions per verify (256 B) outside the HMAC and compare (%.0f calls)\n", w, (t - m) / n, n }'
+        done | tee "$OUT/before-after-instructions.txt"
+    fi
+}
+
 machine
 for section in $SECTIONS; do
     case $section in
-    verify) criterion_bench bookhook-verify verify ;;
+    verify)
+        criterion_bench bookhook-verify verify
+        verify_profile
+        ;;
     peers) criterion_bench bookhook-bench peers ;;
     chart)
         mkdir -p benches
@@ -160,8 +318,9 @@ for section in $SECTIONS; do
         ;;
     adapters) adapters ;;
     crm) crm ;;
+    before-after) before_after ;;
     *)
-        echo "unknown section $section (verify peers chart adapters crm)" >&2
+        echo "unknown section $section (verify peers chart adapters crm before-after)" >&2
         exit 2
         ;;
     esac
