@@ -92,7 +92,7 @@ verify_profile() {
     (cd target/bench-profile && "${RT[@]}" perf record -q -o perf-verify.data -- "$exe" --bench \
         --profile-time 5 'verify/standard/bookhook/256$' >/dev/null 2>&1) || true
     perf report -i target/bench-profile/perf-verify.data --no-children --sort sym --stdio \
-        2>/dev/null | grep -E '^ +[0-9]' | head -30 | tee "$OUT/verify-profile.txt"
+        2>/dev/null | grep -E '^ +[0-9]' | awk 'NR <= 30' | tee "$OUT/verify-profile.txt"
 }
 
 # One line of medians over rounds, for each URL in a bench-load log.
@@ -188,7 +188,7 @@ adapters() {
                   for (s in pa) seen[s] = 1
                   for (s in seen) printf "%8.0f ns  %s\n", pb[s] - pa[s], s }
         ' "$OUT/diff-plain.syms" "$OUT/diff-verified.syms" 2>"$OUT/adapters-diff.txt" |
-            sort -rn | head -25 >>"$OUT/adapters-diff.txt"
+            sort -rn | awk 'NR <= 25' >>"$OUT/adapters-diff.txt"
         cat "$OUT/adapters-diff.txt"
     fi
     stop "$axum"
@@ -228,9 +228,9 @@ crm() {
         if [ "$round" = 1 ] && [ -n "${profiler:-}" ]; then
             wait "$profiler" || true
             perf report -i "$OUT/perf-crm.data" --no-children --sort comm,dso --stdio 2>/dev/null |
-                grep -E '^ +[0-9]' | head -15 >"$OUT/crm-profile.txt" || true
+                grep -E '^ +[0-9]' | awk 'NR <= 15' >"$OUT/crm-profile.txt" || true
             perf report -i "$OUT/perf-crm.data" --no-children --sort sym --stdio -g none 2>/dev/null |
-                grep -E '^ +[0-9]' | head -30 >>"$OUT/crm-profile.txt" || true
+                grep -E '^ +[0-9]' | awk 'NR <= 30' >>"$OUT/crm-profile.txt" || true
         fi
         stop "$server"
     done
