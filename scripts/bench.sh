@@ -139,11 +139,11 @@ adapters() {
     load "adapters end"
     # Where a verified request's CPU time goes: perf over the server's core while loaded.
     if command -v perf >/dev/null; then
-        # (the servers' threads: axum runs on its main thread, actix on its one worker)
+        # (samples of the server process only, by pid)
         for url in http://127.0.0.1:18081/verified http://127.0.0.1:18082/verified; do
-            local name=${url#http://127.0.0.1:} comm=bench-axum
+            local name=${url#http://127.0.0.1:} pid=$axum
             name=${name//\//-}
-            [ "${url#*18082}" != "$url" ] && comm='actix-rt|system'
+            [ "${url#*18082}" != "$url" ] && pid=$actix
 
             "${PIN1[@]}" "$T/bench-load" --url "$url" --size $size -n 1000000 --warmup 0 \
                 -c "$c" --max-secs 6 >/dev/null &
@@ -151,7 +151,7 @@ adapters() {
             sleep 1
             perf record -q -a -C 0 -o "$OUT/perf-$name.data" -- sleep 3 >/dev/null 2>&1 || true
             wait "$loader" || true
-            perf report -i "$OUT/perf-$name.data" --no-children --comm "$comm" \
+            perf report -i "$OUT/perf-$name.data" --no-children --pid "$pid" \
                 --percentage relative --sort sym --stdio 2>/dev/null |
                 awk -v name="$name" '
                     /^ +[0-9.]+%/ { p = $1 + 0; total += p
@@ -172,7 +172,7 @@ adapters() {
             sleep 1
             perf record -q -F 4999 -a -C 0 -o "$OUT/diff-$path.data" -- sleep 3 >/dev/null 2>&1 || true
             wait "$loader" || true
-            perf report -i "$OUT/diff-$path.data" --no-children --comm bench-axum --sort sym \
+            perf report -i "$OUT/diff-$path.data" --no-children --pid "$axum" --sort sym \
                 --stdio -F sample,sym 2>/dev/null | grep -E '^ +[0-9]' >"$OUT/diff-$path.syms" || true
         done
         local rps_plain rps_verified
@@ -180,8 +180,7 @@ adapters() {
         rps_verified=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' "$OUT/diff-verified.load")
         # one sample = 1/4999 s of CPU; 3 s of recording
         awk -v a="$rps_plain" -v b="$rps_verified" '
-            FNR == 1 { file++ }
-            { n = $1; $1 = ""; $2 = ""; sym = substr($0, 3, 100)
+            { file = (FILENAME ~ /diff-plain/) ? 1 : 2; n = $1; $1 = ""; $2 = ""; sym = substr($0, 3, 100)
               ns = n * 1e9 / 4999 / (3 * (file == 1 ? a : b))
               if (file == 1) { pa[sym] += ns; ta += ns } else { pb[sym] += ns; tb += ns; seen[sym] = 1 } }
             END { printf "axum server CPU per request: plain %.0f ns, verified %.0f ns\n", ta, tb > "/dev/stderr"
@@ -272,7 +271,7 @@ before_after() {
             mkdir -p "target/bench-$which-criterion"
             (cd "target/bench-$which-criterion" && "${RT[@]}" "$exe" --bench "$filter" \
                 --warm-up-time 1 --measurement-time 3 2>&1) |
-                awk -v w="$which" -v r="$round" '/^verify\// { name = $1 } /time:/ { print w, r, name, $4 $5 }' |
+                awk -v w="$which" -v r="$round" '/^verify\// { name = $1 } $1 == "time:" { print w, r, name, $4 $5 }' |
                 tee -a "$OUT/before-after.log"
         done
     done
