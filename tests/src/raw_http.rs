@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Headers as raw name/value bytes, in order.
@@ -44,6 +45,45 @@ pub fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> (u16, St
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     parse(&response, start.elapsed())
+}
+
+/// A slowloris client: sends `request`'s head, then its last `body_len` bytes one every
+/// `every`; returns (status, body, time from the end of the head) of the answer, or `None`
+/// if none came within `give_up`. Bounded: at most `body_len` writes and `give_up` of time.
+pub fn slow_post(
+    addr: SocketAddr,
+    request: &[u8],
+    body_len: usize,
+    every: Duration,
+    give_up: Duration,
+) -> Option<(u16, String, Duration)> {
+    let (head, body) = request.split_at(request.len() - body_len);
+    let mut stream = TcpStream::connect(addr).expect("connect to the server under test");
+    stream.set_nodelay(true).expect("set nodelay");
+    stream.write_all(head).expect("send the head");
+    let start = Instant::now();
+    let mut reader = stream.try_clone().expect("clone the stream");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = reader.set_read_timeout(Some(give_up));
+        let mut response = Vec::new();
+        let _ = reader.read_to_end(&mut response);
+        let _ = tx.send(response);
+    });
+    for byte in body {
+        if let Ok(response) = rx.try_recv() {
+            return Some(parse(&response, start.elapsed()));
+        }
+        if start.elapsed() > give_up || stream.write_all(&[*byte]).is_err() {
+            break;
+        }
+        // The slowness under test, not a wait for a race.
+        std::thread::sleep(every);
+    }
+    rx.recv_timeout(give_up.saturating_sub(start.elapsed()))
+        .ok()
+        .filter(|response| !response.is_empty())
+        .map(|response| parse(&response, start.elapsed()))
 }
 
 /// The status and body of a raw response that took `elapsed`, as (status, body, elapsed).

@@ -12,10 +12,9 @@
 //! request before any adapter code runs (too many headers), the status is the server's and
 //! is stated per server.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bookhook_integration::cases;
 use bookhook_integration::raw_http::{self, exchange, get, set};
@@ -547,36 +546,7 @@ fn slowloris(
     let body = cases::pad_to(std::str::from_utf8(BODY).unwrap(), 1000).into_bytes();
     let (h, _) = signed(Provider::Slatis, &body);
     let request = raw_http::post("/slatis", &h, &body);
-    let head_len = request.len() - body.len();
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_nodelay(true).unwrap();
-    stream.write_all(&request[..head_len]).unwrap();
-    let start = Instant::now();
-    let mut reader = stream.try_clone().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        reader
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let mut response = Vec::new();
-        let _ = reader.read_to_end(&mut response);
-        let _ = tx.send(response);
-    });
-    for byte in &body {
-        if let Ok(response) = rx.try_recv() {
-            return Some(raw_http::parse(&response, start.elapsed()));
-        }
-        if start.elapsed() > give_up {
-            return None;
-        }
-        if stream.write_all(&[*byte]).is_err() {
-            break;
-        }
-        std::thread::sleep(every);
-    }
-    rx.recv_timeout(give_up.saturating_sub(start.elapsed()))
-        .ok()
-        .map(|response| raw_http::parse(&response, start.elapsed()))
+    raw_http::slow_post(addr, &request, body.len(), every, give_up)
 }
 
 #[test]

@@ -7,10 +7,7 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bookhook_integration::raw_http::{self, exchange, get, set};
 use bookhook_verify::{MAX_SIGNATURES, Provider, SignParams, Signer};
@@ -415,41 +412,15 @@ fn slowloris_body_gets_408_at_the_body_timeout() {
     let b = pad_to(&body(Provider::Slatis, 1), 2000);
     let (path, h) = signed(Provider::Slatis, &b, &SignParams::now());
     let request = raw_http::post(&path, &h, &b);
-    let head = request.len() - b.len();
-    let mut stream = TcpStream::connect(service.addr).unwrap();
-    stream.set_nodelay(true).unwrap();
-    stream.write_all(&request[..head]).unwrap();
-    let start = Instant::now();
-    let mut reader = stream.try_clone().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        reader
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let mut response = Vec::new();
-        let _ = reader.read_to_end(&mut response);
-        let _ = tx.send(response);
-    });
     // One byte every 100 ms: 2000 bytes would take 200 s.
-    let mut answer = None;
-    for byte in &b {
-        if let Ok(response) = rx.try_recv() {
-            answer = Some(response);
-            break;
-        }
-        assert!(
-            start.elapsed() < BODY_TIMEOUT + Duration::from_secs(5),
-            "no answer to a slow body"
-        );
-        if stream.write_all(&[*byte]).is_err() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let response = answer
-        .or_else(|| rx.recv_timeout(Duration::from_secs(5)).ok())
-        .expect("an answer");
-    let (status, text, took) = raw_http::parse(&response, start.elapsed());
+    let (status, text, took) = raw_http::slow_post(
+        service.addr,
+        &request,
+        b.len(),
+        Duration::from_millis(100),
+        BODY_TIMEOUT + Duration::from_secs(5),
+    )
+    .expect("an answer to a slow body");
     println!("crm-sync slowloris: {status} {text:?} after {took:?}");
     assert_eq!(status, 408, "{text}");
     assert!(
