@@ -8,7 +8,7 @@ use subtle::{Choice, ConstantTimeEq};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use zeroize::Zeroizing;
 
-use crate::scheme::header::{Gathered, Text};
+use crate::scheme::header::{Fields, Text};
 use crate::scheme::{Credential, Parsed, Request, Timestamp};
 use crate::secret::{Keys, split_list, token_matches};
 use crate::{Clock, ConfigError, HeaderSource, Provider, SecretSet, SystemClock, VerifyError};
@@ -136,9 +136,9 @@ impl Verifier {
         let inner = &*self.inner;
         let secrets = inner.secrets.as_ref().ok_or(VerifyError::NoSecret)?;
         let scheme = inner.provider.scheme();
-        let headers = Gathered::new(&headers, scheme.header_names());
+        let fields = Fields::gather(&headers, scheme.header_names());
         let request = Request {
-            headers: &headers,
+            fields: &fields,
             query,
         };
         let parsed = scheme.parse(&request)?;

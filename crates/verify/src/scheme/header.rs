@@ -1,68 +1,134 @@
 //! Reading header values safely: visible ASCII only, bounded, with duplicates handled.
 
-use crate::headers::same_name;
 use crate::{HeaderSource, Malformed, VerifyError};
 
 /// The most header names one scheme reads (Standard Webhooks and SchedulingKit read three).
-const MAX_NAMES: usize = 3;
+pub(crate) const MAX_NAMES: usize = 3;
 
 /// The most values of one name kept; a request repeating a header more often than this
 /// (never seen from a real sender) is read from its headers directly. Small, so that the
-/// collection stays a few cache lines that are cheap to build and move.
+/// collection stays a few cache lines that are cheap to build.
 const MAX_VALUES: usize = 4;
 
 /// The values of the headers a scheme reads, collected with one
-/// [`HeaderSource::for_each_value_of`] call so that the scheme's several lookups cost one
-/// pass over the request's headers. It answers lookups of those names from what it
-/// collected, and passes anything else (another name, or a name repeated more than
-/// [`MAX_VALUES`] times) to the request's headers, so a scheme sees exactly what it would
-/// have seen there.
-pub(crate) struct Gathered<'h> {
-    headers: &'h dyn HeaderSource,
+/// [`HeaderSource::for_each_value_of`] call, so that the scheme's several lookups cost one
+/// pass over the request's headers. Schemes ask for a header by its index in their
+/// [`header_names`](super::Scheme::header_names): no name is compared twice, and nothing
+/// on this path is dispatched dynamically.
+pub(crate) struct Fields<'h> {
+    source: &'h dyn HeaderSource,
     names: &'h [&'static str],
     values: [[&'h [u8]; MAX_VALUES]; MAX_NAMES],
+    /// How many values each name had; above [`MAX_VALUES`], the values are read again
+    /// from `source` when asked for.
     counts: [usize; MAX_NAMES],
-    complete: bool,
 }
 
-impl<'h> Gathered<'h> {
-    pub(crate) fn new(headers: &'h dyn HeaderSource, names: &'h [&'static str]) -> Self {
-        let mut gathered = Gathered {
-            headers,
-            names,
-            values: [[&[]; MAX_VALUES]; MAX_NAMES],
-            counts: [0; MAX_NAMES],
-            complete: names.len() <= MAX_NAMES,
-        };
-        if gathered.complete {
-            let Gathered {
-                values,
-                counts,
-                complete,
-                ..
-            } = &mut gathered;
-            headers.for_each_value_of(names, &mut |i, value| {
-                let slot = counts.get_mut(i).and_then(|n| {
-                    *n += 1;
-                    values[i].get_mut(*n - 1)
-                });
-                match slot {
-                    Some(slot) => *slot = value,
-                    None => *complete = false,
+impl<'h> Fields<'h> {
+    /// Collects the values of `names` (at most [`MAX_NAMES`]; any further name is read from
+    /// `source` when asked for).
+    pub(crate) fn gather(source: &'h dyn HeaderSource, names: &'h [&'static str]) -> Self {
+        let mut values = [[&[][..]; MAX_VALUES]; MAX_NAMES];
+        let mut counts = [0; MAX_NAMES];
+        source.for_each_value_of(names, &mut |i, value| {
+            if let Some(n) = counts.get_mut(i) {
+                if let Some(slot) = values[i].get_mut(*n) {
+                    *slot = value;
                 }
-            });
+                *n += 1;
+            }
+        });
+        Fields {
+            source,
+            names,
+            values,
+            counts,
         }
-        gathered
     }
-}
 
-impl HeaderSource for Gathered<'_> {
-    fn for_each_value<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8])) {
-        let index = self.names.iter().position(|n| same_name(n, name));
-        match index {
-            Some(i) if self.complete => self.values[i][..self.counts[i]].iter().for_each(|v| f(v)),
-            _ => self.headers.for_each_value(name, f),
+    /// The name at `index`, as the scheme listed it.
+    pub(crate) fn name(&self, index: usize) -> &'static str {
+        self.names[index]
+    }
+
+    /// Calls `f` with each value of the header at `index` as visible-ASCII text, in order;
+    /// returns how many values there were.
+    ///
+    /// # Errors
+    ///
+    /// `Malformed` for a value with other bytes or longer than 8 KiB, or whatever `f`
+    /// returns, as a [`VerifyError::Malformed`] naming the header.
+    pub(crate) fn for_each(
+        &self,
+        index: usize,
+        mut f: impl FnMut(Text<'h>) -> Result<(), Malformed>,
+    ) -> Result<usize, VerifyError> {
+        let name = self.name(index);
+        let kept = self
+            .counts
+            .get(index)
+            .and_then(|&n| self.values[index].get(..n));
+        let Some(values) = kept else {
+            return self.for_each_from_source(name, f);
+        };
+        for &value in values {
+            Text::new(value)
+                .and_then(&mut f)
+                .map_err(|reason| VerifyError::malformed(name, reason))?;
         }
+        Ok(values.len())
+    }
+
+    /// [`for_each`](Self::for_each) for a name whose values were not all kept.
+    fn for_each_from_source(
+        &self,
+        name: &'static str,
+        mut f: impl FnMut(Text<'h>) -> Result<(), Malformed>,
+    ) -> Result<usize, VerifyError> {
+        let mut count = 0;
+        let mut failure = None;
+        self.source.for_each_value(name, &mut |bytes| {
+            if failure.is_some() {
+                return;
+            }
+            count += 1;
+            if let Err(reason) = Text::new(bytes).and_then(&mut f) {
+                failure = Some(VerifyError::malformed(name, reason));
+            }
+        });
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(count),
+        }
+    }
+
+    /// The one value of the header at `index`, if present. A header repeated with the same
+    /// value is accepted (proxies sometimes duplicate headers); different values are
+    /// ambiguous and refused.
+    pub(crate) fn single(&self, index: usize) -> Result<Option<Text<'h>>, VerifyError> {
+        // The usual case, a header sent once, without the general loop.
+        if let (Some(1), Some(&[value, ..])) = (self.counts.get(index), self.values.get(index)) {
+            let name = self.name(index);
+            return Text::new(value)
+                .map(Some)
+                .map_err(|reason| VerifyError::malformed(name, reason));
+        }
+        let mut found: Option<Text<'h>> = None;
+        self.for_each(index, |value| match found {
+            Some(first) if first != value => Err(Malformed::Conflicting),
+            _ => {
+                found = Some(value);
+                Ok(())
+            }
+        })?;
+        Ok(found)
+    }
+
+    /// Like [`single`](Self::single), but absence is [`VerifyError::MissingHeader`].
+    pub(crate) fn required(&self, index: usize) -> Result<Text<'h>, VerifyError> {
+        self.single(index)?.ok_or(VerifyError::MissingHeader {
+            name: self.name(index),
+        })
     }
 }
 
@@ -147,20 +213,21 @@ impl<'h> Text<'h> {
         Some((Text(&self.0[..at]), Text(&self.0[at + 1..])))
     }
 
-    /// The non-empty parts between spaces and tabs, like `str::split_ascii_whitespace` on
-    /// visible ASCII. A value without any (the usual single signature) is found so with one
-    /// vectorised pass instead of a byte-by-byte search.
-    pub(crate) fn split_whitespace(self) -> impl Iterator<Item = Text<'h>> {
-        let (whole, parts) = if has_space_or_tab(self.0) {
-            (None, Some(self.0.split(|&b| b == b' ' || b == b'\t')))
-        } else {
-            (Some(self.0), None)
-        };
-        whole
-            .into_iter()
-            .chain(parts.into_iter().flatten())
+    /// Calls `f` with each non-empty part between spaces and tabs (the parts
+    /// `str::split_ascii_whitespace` gives on visible ASCII), stopping at the first error.
+    /// A value without any (the usual single signature) is found so with one word-at-a-time
+    /// pass and goes to `f` whole, without an iterator chain around it.
+    pub(crate) fn for_each_word<E>(
+        self,
+        mut f: impl FnMut(Text<'h>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if !has_space_or_tab(self.0) {
+            return if self.0.is_empty() { Ok(()) } else { f(self) };
+        }
+        self.0
+            .split(|&b| b == b' ' || b == b'\t')
             .filter(|part| !part.is_empty())
-            .map(Text)
+            .try_for_each(|part| f(Text(part)))
     }
 }
 
@@ -179,66 +246,75 @@ fn has_space_or_tab(bytes: &[u8]) -> bool {
     found || words.remainder().iter().any(|&b| b == b' ' || b == b'\t')
 }
 
-/// Calls `f` with each value of `name` as visible-ASCII text, in order; returns how many
-/// values there were.
-///
-/// # Errors
-///
-/// `Malformed` for a value with other bytes or longer than 8 KiB, or whatever `f` returns.
-pub(super) fn for_each_value<'h>(
-    headers: &'h dyn HeaderSource,
-    name: &'static str,
-    mut f: impl FnMut(Text<'h>) -> Result<(), Malformed>,
-) -> Result<usize, VerifyError> {
-    let mut count = 0;
-    let mut failure = None;
-    headers.for_each_value(name, &mut |bytes| {
-        if failure.is_some() {
-            return;
-        }
-        count += 1;
-        let result = Text::new(bytes).and_then(&mut f);
-        if let Err(reason) = result {
-            failure = Some(VerifyError::malformed(name, reason));
-        }
-    });
-    match failure {
-        Some(err) => Err(err),
-        None => Ok(count),
-    }
-}
-
-/// The one value of `name`, if present. A header repeated with the same value is accepted
-/// (proxies sometimes duplicate headers); different values are ambiguous and refused.
-pub(super) fn single_value<'h>(
-    headers: &'h dyn HeaderSource,
-    name: &'static str,
-) -> Result<Option<Text<'h>>, VerifyError> {
-    let mut found: Option<Text<'h>> = None;
-    for_each_value(headers, name, |value| match found {
-        Some(first) if first != value => Err(Malformed::Conflicting),
-        _ => {
-            found = Some(value);
-            Ok(())
-        }
-    })?;
-    Ok(found)
-}
-
-/// Like [`single_value`], but absence is [`VerifyError::MissingHeader`].
-pub(super) fn required_value<'h>(
-    headers: &'h dyn HeaderSource,
-    name: &'static str,
-) -> Result<Text<'h>, VerifyError> {
-    single_value(headers, name)?.ok_or(VerifyError::MissingHeader { name })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn texts<'a>(parts: impl Iterator<Item = Text<'a>>) -> Vec<&'a str> {
         parts.map(Text::to_str).collect()
+    }
+
+    #[test]
+    fn every_scheme_reads_at_most_max_names_headers() {
+        for provider in crate::Provider::ALL {
+            let names = provider.scheme().header_names();
+            assert!(names.len() <= MAX_NAMES, "{provider}: {names:?}");
+            assert!(
+                names.iter().all(|n| *n == n.to_ascii_lowercase()),
+                "{names:?}"
+            );
+        }
+    }
+
+    /// What `Fields` reports for each name equals what reading the request's headers one
+    /// name at a time gives: for names sent once, up to `MAX_VALUES` times and beyond (read
+    /// again from the source), absent, and a name past `MAX_NAMES`.
+    #[test]
+    fn fields_report_every_value_as_direct_lookups_do() {
+        let names = ["x-once", "x-four", "x-many", "x-absent"];
+        let mut map = http::HeaderMap::new();
+        map.append("x-once", http::HeaderValue::from_static(" one\t"));
+        for i in 0..MAX_VALUES + 3 {
+            let value = http::HeaderValue::from_str(&format!("v{i}")).unwrap();
+            if i < MAX_VALUES {
+                map.append("x-four", value.clone());
+            }
+            map.append("x-many", value);
+        }
+        let fields = Fields::gather(&map, &names);
+        for (i, name) in names.iter().enumerate() {
+            let mut direct = Vec::new();
+            map.for_each_value(name, &mut |v| direct.push(v.trim_ascii().to_vec()));
+            let mut seen = Vec::new();
+            let count = fields
+                .for_each(i, |text| {
+                    seen.push(text.as_bytes().to_vec());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(seen, direct, "{name}");
+            assert_eq!(count, direct.len(), "{name}");
+        }
+        assert_eq!(fields.single(0).unwrap().unwrap().to_str(), "one");
+        assert_eq!(
+            fields.required(3),
+            Err(VerifyError::MissingHeader { name: "x-absent" })
+        );
+        assert_eq!(
+            fields.single(2),
+            Err(VerifyError::malformed("x-many", Malformed::Conflicting))
+        );
+        // An error from the callback names the header, and stops the walk.
+        let mut calls = 0;
+        let err = fields.for_each(2, |_| {
+            calls += 1;
+            Err(Malformed::Syntax)
+        });
+        assert_eq!(
+            err,
+            Err(VerifyError::malformed("x-many", Malformed::Syntax))
+        );
+        assert_eq!(calls, 1);
     }
 
     #[test]
@@ -289,8 +365,14 @@ mod tests {
             "t=1, v1=2",
         ] {
             let text = Text(raw.as_bytes());
+            let mut words = Vec::new();
+            text.for_each_word(|word| {
+                words.push(word.to_str());
+                Ok::<_, ()>(())
+            })
+            .unwrap();
             assert_eq!(
-                texts(text.split_whitespace()),
+                words,
                 raw.split_ascii_whitespace().collect::<Vec<_>>(),
                 "{raw:?}"
             );

@@ -2,7 +2,7 @@
 //! Cal.com.
 
 use super::encoding::{hex_tag, to_hex};
-use super::header::{Text, for_each_value};
+use super::header::Text;
 use super::{Bounded, Credential, Parsed, Request, Scheme, SignedPrefix, sign_mac};
 use crate::secret::TAG_LEN;
 use crate::sign::{SignParams, SignedDelivery};
@@ -23,8 +23,8 @@ impl Scheme for HexBody {
         std::slice::from_ref(&self.header)
     }
 
-    fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
-        credential(request, self.header, self.prefix).map(Parsed::new)
+    fn parse<'h>(&self, request: &Request<'h, '_>) -> Result<Parsed<'h>, VerifyError> {
+        credential(request, 0, self.prefix).map(Parsed::new)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _params: &SignParams) -> SignedDelivery {
@@ -43,21 +43,23 @@ pub(super) enum Prefix {
     Absent,
 }
 
-/// Reads every signature entry of `name`: several headers and comma-separated entries are
+/// Reads every signature entry of the header at `index` in the scheme's
+/// [`header_names`](Scheme::header_names): several headers and comma-separated entries are
 /// all candidates (rotation on the sender's side).
 pub(super) fn credential<'h>(
-    request: &Request<'h>,
-    name: &'static str,
+    request: &Request<'h, '_>,
+    index: usize,
     prefix: Prefix,
 ) -> Result<Credential<'h>, VerifyError> {
     let mut tags = Bounded::new();
-    let count = for_each_value(request.headers, name, |value| {
+    let count = request.fields.for_each(index, |value| {
         for entry in value.split(b',').map(Text::trim) {
             tags.push(hex_tag(strip(entry, prefix)?)?)?;
         }
         Ok(())
     })?;
     if count == 0 {
+        let name = request.fields.name(index);
         return Err(VerifyError::MissingHeader { name });
     }
     Ok(Credential::Tags {

@@ -20,10 +20,10 @@ pub(crate) mod stripe_style;
 
 use zeroize::Zeroizing;
 
-use crate::scheme::header::Text;
+use crate::scheme::header::{Fields, Text};
 use crate::secret::{HmacSha256, TAG_LEN, mac};
 use crate::sign::{SignParams, SignedDelivery};
-use crate::{HeaderSource, MAX_SIGNATURES, Malformed, VerifyError};
+use crate::{MAX_SIGNATURES, Malformed, VerifyError};
 
 /// A provider's signature scheme.
 pub(crate) trait Scheme: Sync {
@@ -41,12 +41,13 @@ pub(crate) trait Scheme: Sync {
         false
     }
 
-    /// The headers [`Scheme::parse`] reads, lowercase: the verifier collects their values
-    /// in one pass over the request's headers before parsing.
+    /// The headers [`Scheme::parse`] reads, lowercase, at most
+    /// [`MAX_NAMES`](header::MAX_NAMES): the verifier collects their values in one pass over
+    /// the request's headers, and the scheme then reads them by index in this list.
     fn header_names(&self) -> &[&'static str];
 
     /// Reads what must be checked from the request.
-    fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError>;
+    fn parse<'h>(&self, request: &Request<'h, '_>) -> Result<Parsed<'h>, VerifyError>;
 
     /// What the provider would send for `body`, keyed with `key` (from [`Scheme::key_bytes`]).
     fn sign(&self, key: &[u8], body: &[u8], params: &SignParams) -> SignedDelivery;
@@ -54,8 +55,9 @@ pub(crate) trait Scheme: Sync {
 
 /// The parts of a request a scheme may read.
 #[derive(Clone, Copy)]
-pub(crate) struct Request<'h> {
-    pub(crate) headers: &'h dyn HeaderSource,
+pub(crate) struct Request<'h, 'f> {
+    /// The values of [`Scheme::header_names`].
+    pub(crate) fields: &'f Fields<'h>,
     pub(crate) query: Option<&'h str>,
 }
 

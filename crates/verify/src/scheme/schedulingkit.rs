@@ -4,7 +4,6 @@
 //! The two unsigned headers are reported in [`Verified`](crate::Verified) for routing and
 //! deduplication, but an attacker who replays a signed body can change them: trust the body.
 
-use super::header::single_value;
 use super::hex_body::{self, Prefix};
 use super::{Parsed, Request, Scheme};
 use crate::VerifyError;
@@ -13,19 +12,21 @@ use crate::sign::{SignParams, SignedDelivery};
 const SIGNATURE: &str = "x-webhook-signature";
 const EVENT: &str = "x-webhook-event";
 const DELIVERY_ID: &str = "x-webhook-delivery-id";
+/// The headers read, in the order [`Fields`](super::header::Fields) indexes them.
+const NAMES: [&str; 3] = [SIGNATURE, EVENT, DELIVERY_ID];
 const PREFIX: Prefix = Prefix::Optional("sha256=");
 
 pub(crate) struct SchedulingKit;
 
 impl Scheme for SchedulingKit {
     fn header_names(&self) -> &[&'static str] {
-        &[SIGNATURE, EVENT, DELIVERY_ID]
+        &NAMES
     }
 
-    fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
-        let mut parsed = Parsed::new(hex_body::credential(request, SIGNATURE, PREFIX)?);
-        parsed.event_type = single_value(request.headers, EVENT)?;
-        parsed.delivery_id = single_value(request.headers, DELIVERY_ID)?;
+    fn parse<'h>(&self, request: &Request<'h, '_>) -> Result<Parsed<'h>, VerifyError> {
+        let mut parsed = Parsed::new(hex_body::credential(request, 0, PREFIX)?);
+        parsed.event_type = request.fields.single(1)?;
+        parsed.delivery_id = request.fields.single(2)?;
         Ok(parsed)
     }
 

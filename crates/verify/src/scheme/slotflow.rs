@@ -36,7 +36,7 @@ impl Scheme for Slotflow {
         &[]
     }
 
-    fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
+    fn parse<'h>(&self, request: &Request<'h, '_>) -> Result<Parsed<'h>, VerifyError> {
         let mut tokens = Bounded::new();
         for pair in request.query.unwrap_or("").split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));

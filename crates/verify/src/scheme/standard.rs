@@ -8,7 +8,6 @@
 use zeroize::Zeroizing;
 
 use super::encoding::{base64_secret, base64_tag, timestamp, to_base64, to_hex};
-use super::header::{for_each_value, required_value};
 use super::{Bounded, Credential, Parsed, Request, Scheme, SignedPrefix, sign_mac};
 use crate::sign::{SignParams, SignedDelivery};
 use crate::{Malformed, VerifyError};
@@ -16,6 +15,8 @@ use crate::{Malformed, VerifyError};
 const ID: &str = "webhook-id";
 const TIMESTAMP: &str = "webhook-timestamp";
 const SIGNATURE: &str = "webhook-signature";
+/// The headers read, in the order [`Fields`](super::header::Fields) indexes them.
+const NAMES: [&str; 3] = [ID, TIMESTAMP, SIGNATURE];
 const SECRET_PREFIX: &[u8] = b"whsec_";
 
 /// Message ids are short (`msg_` and a ULID); a longer one is refused rather than hashed.
@@ -33,25 +34,26 @@ impl Scheme for StandardWebhooks {
     }
 
     fn header_names(&self) -> &[&'static str] {
-        &[ID, TIMESTAMP, SIGNATURE]
+        &NAMES
     }
 
-    fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
-        let id = required_value(request.headers, ID)?;
+    fn parse<'h>(&self, request: &Request<'h, '_>) -> Result<Parsed<'h>, VerifyError> {
+        let fields = request.fields;
+        let id = fields.required(0)?;
         if id.is_empty() || id.len() > MAX_ID_LEN {
             return Err(VerifyError::malformed(ID, Malformed::TooLong));
         }
-        let ts = timestamp(required_value(request.headers, TIMESTAMP)?)
+        let ts = timestamp(fields.required(1)?)
             .map_err(|reason| VerifyError::malformed(TIMESTAMP, reason))?;
         let mut tags = Bounded::new();
-        let count = for_each_value(request.headers, SIGNATURE, |value| {
-            for entry in value.split_whitespace() {
+        let count = fields.for_each(2, |value| {
+            value.for_each_word(|entry| {
                 let (version, signature) = entry.split_once(b',').ok_or(Malformed::Syntax)?;
                 if version.as_bytes() == b"v1" {
                     tags.push(base64_tag(signature)?)?;
                 }
-            }
-            Ok(())
+                Ok(())
+            })
         })?;
         if count == 0 {
             return Err(VerifyError::MissingHeader { name: SIGNATURE });

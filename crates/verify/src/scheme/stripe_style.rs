@@ -2,7 +2,7 @@
 //! HMAC-SHA256 over `<t>.<body>`.
 
 use super::encoding::{hex_tag, timestamp, to_hex};
-use super::header::{Text, for_each_value};
+use super::header::Text;
 use super::{Bounded, Credential, Parsed, Request, Scheme, SignedPrefix, Timestamp, sign_mac};
 use crate::sign::{SignParams, SignedDelivery};
 use crate::{Malformed, VerifyError};
@@ -20,8 +20,8 @@ impl Scheme for StripeStyle {
         std::slice::from_ref(&self.header)
     }
 
-    fn parse<'h>(&self, request: &Request<'h>) -> Result<Parsed<'h>, VerifyError> {
-        parse(request, self.header)
+    fn parse<'h>(&self, request: &Request<'h, '_>) -> Result<Parsed<'h>, VerifyError> {
+        parse(request)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], params: &SignParams) -> SignedDelivery {
@@ -32,13 +32,11 @@ impl Scheme for StripeStyle {
 
 /// Reads `t` and every `v1` entry of `name`. Entries of other versions (`v0=`) are ignored;
 /// a `t` that differs between entries or headers is ambiguous and refused.
-pub(super) fn parse<'h>(
-    request: &Request<'h>,
-    name: &'static str,
-) -> Result<Parsed<'h>, VerifyError> {
+pub(super) fn parse<'h>(request: &Request<'h, '_>) -> Result<Parsed<'h>, VerifyError> {
+    let name = request.fields.name(0);
     let mut ts: Option<Timestamp<'h>> = None;
     let mut tags = Bounded::new();
-    let count = for_each_value(request.headers, name, |value| {
+    let count = request.fields.for_each(0, |value| {
         for item in value.split(b',').map(Text::trim) {
             let (key, val) = item.split_once(b'=').ok_or(Malformed::Syntax)?;
             match key.trim().as_bytes() {
