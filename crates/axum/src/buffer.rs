@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::HeaderMap;
 use http::header::CONTENT_LENGTH;
 use http_body::Body;
@@ -24,27 +24,89 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// (e.g. endless empty frames) cannot monopolise the executor thread.
 const FRAMES_PER_POLL: usize = 64;
 
-/// Refuses, before reading anything, a body that declares more than `limit` bytes: by its
-/// `content-length` header or by its own size hint (a full in-memory body knows its size).
-pub(crate) fn declared_too_large<B: Body>(headers: &HeaderMap, body: &B, limit: usize) -> bool {
-    let declared = headers
+/// The body length a request announces: the larger of its `content-length` header and its
+/// body's own size hint (a full in-memory body knows its size). Zero when neither says.
+fn declared_length<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
+    let header = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
-    declared.is_some_and(|len| len > limit) || body.size_hint().lower() > limit
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    header.max(body.size_hint().lower())
+}
+
+/// What has been read so far.
+enum Collected {
+    /// Nothing yet.
+    Empty,
+    /// One chunk, kept as it arrived: a body that comes as one frame (hyper hands a body
+    /// that arrived with its head over as one) is never copied.
+    One(Bytes),
+    /// Several chunks, joined into one buffer.
+    Many(BytesMut),
+}
+
+impl Collected {
+    fn len(&self) -> usize {
+        match self {
+            Collected::Empty => 0,
+            Collected::One(bytes) => bytes.len(),
+            Collected::Many(buf) => buf.len(),
+        }
+    }
+
+    /// Appends `data`; `capacity` sizes the buffer when a second chunk makes one necessary.
+    fn push<D: Buf>(&mut self, mut data: D, capacity: usize) {
+        let len = data.remaining();
+        if len == 0 {
+            return;
+        }
+        match self {
+            // `Bytes` hands itself over without copying; other `Buf`s are copied once.
+            Collected::Empty => *self = Collected::One(data.copy_to_bytes(len)),
+            Collected::One(first) => {
+                let mut buf =
+                    BytesMut::with_capacity(capacity.max(first.len().saturating_add(len)));
+                buf.extend_from_slice(first);
+                buf.put(data);
+                *self = Collected::Many(buf);
+            }
+            Collected::Many(buf) => buf.put(data),
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Collected::Empty => Bytes::new(),
+            Collected::One(bytes) => bytes,
+            Collected::Many(buf) => buf.freeze(),
+        }
+    }
 }
 
 pin_project! {
     /// Collects a body into one `Bytes`, refusing it once it exceeds the limit or once the
-    /// deadline passes.
+    /// body timeout passes.
+    ///
+    /// The timeout is a deadline armed lazily: the first time reading would have to wait
+    /// for the client (the body returns `Pending`, or an always-ready body has used up one
+    /// poll's budget of frames), `timeout` is measured from that moment. Everything before
+    /// it is the same poll's work on bytes that had already arrived, bounded by the limit,
+    /// so the 408 still comes `timeout` after the body started being read, give or take
+    /// that work. A body that has arrived whole by the first poll (the common case for a
+    /// webhook of a few KiB) is read without creating a timer at all.
     pub(crate) struct Buffer<B> {
         #[pin]
         body: B,
-        #[pin]
-        deadline: Option<Sleep>,
+        // Boxed: only a body that makes us wait pays for the timer's space, so the futures
+        // that hold a `Buffer` stay small to move.
+        deadline: Option<Pin<Box<Sleep>>>,
+        // No deadline could be armed: no Tokio runtime around the poll that needed one.
+        untimed: bool,
         timeout: Duration,
-        buf: BytesMut,
+        collected: Collected,
+        // The announced length, within the limit: the buffer size if chunks must be joined.
+        capacity: usize,
         limit: usize,
     }
 }
@@ -54,24 +116,59 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    /// Starts the deadline now.
+    /// Prepares to read `body`, or refuses it before reading anything when its
+    /// `content-length` (or size hint) announces more than `limit` bytes.
     ///
     /// The deadline needs a Tokio runtime with its timer enabled, as every axum or hyper
     /// server on Tokio has. Outside any Tokio runtime the body is read without a deadline
     /// rather than panicking on a request.
-    pub(crate) fn new(body: B, limit: usize, timeout: Duration) -> Self {
-        let deadline = tokio::runtime::Handle::try_current()
-            .ok()
-            .map(|_| tokio::time::sleep(timeout));
-        let hint = body.size_hint().exact().unwrap_or(0);
-        let capacity = usize::try_from(hint).unwrap_or(limit).min(limit);
-        Buffer {
-            body,
-            deadline,
-            timeout,
-            buf: BytesMut::with_capacity(capacity),
-            limit,
+    pub(crate) fn new(
+        headers: &HeaderMap,
+        body: B,
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<Self, PayloadTooLarge> {
+        let declared = declared_length(headers, &body);
+        if declared > u64::try_from(limit).unwrap_or(u64::MAX) {
+            return Err(PayloadTooLarge::new(limit));
         }
+        Ok(Buffer {
+            body,
+            deadline: None,
+            untimed: false,
+            timeout,
+            collected: Collected::Empty,
+            capacity: usize::try_from(declared).unwrap_or(limit).min(limit),
+            limit,
+        })
+    }
+
+    /// Whether the deadline has been armed (for tests: a body that was complete at once
+    /// must not have needed one).
+    #[cfg(test)]
+    fn is_timed(&self) -> bool {
+        self.deadline.is_some()
+    }
+}
+
+/// Arms the deadline if it is not yet, then polls it: `Ready` once the body timeout has
+/// passed. Without a Tokio runtime there is no deadline and this is always `Pending`.
+fn poll_deadline(
+    deadline: &mut Option<Pin<Box<Sleep>>>,
+    untimed: &mut bool,
+    timeout: Duration,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    if deadline.is_none() && !*untimed {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            *deadline = Some(Box::pin(tokio::time::sleep(timeout)));
+        } else {
+            *untimed = true;
+        }
+    }
+    match deadline {
+        Some(deadline) => deadline.as_mut().poll(cx),
+        None => Poll::Pending,
     }
 }
 
@@ -88,44 +185,209 @@ where
             let frame = match this.body.as_mut().poll_frame(cx) {
                 Poll::Ready(frame) => frame,
                 Poll::Pending => {
-                    if let Some(deadline) = this.deadline.as_mut().as_pin_mut() {
-                        ready!(deadline.poll(cx));
-                        let timeout = BodyTimeout::new(*this.timeout);
-                        return Poll::Ready(Err(timeout.into()));
-                    }
-                    return Poll::Pending;
+                    ready!(poll_deadline(
+                        this.deadline,
+                        this.untimed,
+                        *this.timeout,
+                        cx
+                    ));
+                    return Poll::Ready(Err(BodyTimeout::new(*this.timeout).into()));
                 }
             };
             match frame {
-                None => return Poll::Ready(Ok(std::mem::take(this.buf).freeze())),
+                None => {
+                    let collected = std::mem::replace(this.collected, Collected::Empty);
+                    return Poll::Ready(Ok(collected.into_bytes()));
+                }
                 Some(Err(err)) => {
                     return Poll::Ready(Err(BodyReadFailed::new(err.into()).into()));
                 }
                 Some(Ok(frame)) => {
                     // Trailers are not part of what providers sign: skip them.
-                    let Ok(mut data) = frame.into_data() else {
+                    let Ok(data) = frame.into_data() else {
                         continue;
                     };
-                    let len = this.buf.len().saturating_add(data.remaining());
+                    let len = this.collected.len().saturating_add(data.remaining());
                     if len > *this.limit {
                         return Poll::Ready(Err(PayloadTooLarge::new(*this.limit).into()));
                     }
-                    while data.has_remaining() {
-                        let chunk = data.chunk();
-                        let n = chunk.len();
-                        this.buf.extend_from_slice(chunk);
-                        data.advance(n);
-                    }
+                    this.collected.push(data, *this.capacity);
                 }
             }
         }
         // The deadline also bounds a body that is always ready but never ends.
-        if let Some(deadline) = this.deadline.as_mut().as_pin_mut() {
-            if deadline.poll(cx).is_ready() {
-                return Poll::Ready(Err(BodyTimeout::new(*this.timeout).into()));
-            }
+        if poll_deadline(this.deadline, this.untimed, *this.timeout, cx).is_ready() {
+            return Poll::Ready(Err(BodyTimeout::new(*this.timeout).into()));
         }
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::pin::pin;
+    use std::task::Waker;
+
+    use http_body::Frame;
+    use http_body_util::Full;
+
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// A body whose chunks are all ready at once, one frame each.
+    struct Chunks(std::vec::IntoIter<&'static [u8]>);
+
+    impl Body for Chunks {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            let next = self.get_mut().0.next();
+            Poll::Ready(next.map(|chunk| Ok(Frame::data(Bytes::from_static(chunk)))))
+        }
+    }
+
+    fn frames(chunks: &[&'static [u8]]) -> Chunks {
+        Chunks(Vec::from(chunks).into_iter())
+    }
+
+    /// Sends `first`, then nothing, forever: a client that stopped mid-body.
+    struct Stalls(Option<Bytes>);
+
+    impl Body for Stalls {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            match self.get_mut().0.take() {
+                Some(first) => Poll::Ready(Some(Ok(Frame::data(first)))),
+                None => Poll::Pending,
+            }
+        }
+    }
+
+    /// Always ready, never ending: an empty data frame on every poll.
+    struct Endless;
+
+    impl Body for Endless {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            Poll::Ready(Some(Ok(Frame::data(Bytes::new()))))
+        }
+    }
+
+    fn buffer<B: Body>(body: B, limit: usize) -> Buffer<B>
+    where
+        B::Error: Into<BoxError>,
+    {
+        match Buffer::new(&HeaderMap::new(), body, limit, TIMEOUT) {
+            Ok(buffer) => buffer,
+            Err(_) => panic!("refused before reading"),
+        }
+    }
+
+    #[test]
+    fn a_body_in_one_frame_is_handed_over_without_a_copy() {
+        let sent = Bytes::from(vec![7u8; 1024]);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let got = runtime
+            .block_on(buffer(Full::new(sent.clone()), 4096))
+            .unwrap();
+        assert_eq!(got, sent);
+        assert_eq!(got.as_ptr(), sent.as_ptr(), "the body was copied");
+    }
+
+    #[test]
+    fn a_body_complete_at_the_first_poll_never_arms_a_timer() {
+        // No time driver: creating a Tokio timer here would panic, so this also proves that
+        // none was created, not only that none was polled.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let _guard = runtime.enter();
+        let mut buffer = pin!(buffer(frames(&[b"ab", b"cd"]), 4096));
+        let mut cx = Context::from_waker(Waker::noop());
+        match buffer.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(bytes)) => assert_eq!(bytes, "abcd"),
+            other => panic!("{other:?}"),
+        }
+        assert!(!buffer.is_timed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_stalls_arms_the_timer_at_the_first_wait_and_gets_408() {
+        let mut buffer = pin!(buffer(Stalls(Some(Bytes::from_static(b"ab"))), 4096));
+        let start = tokio::time::Instant::now();
+        let first = std::future::poll_fn(|cx| Poll::Ready(buffer.as_mut().poll(cx))).await;
+        assert!(first.is_pending());
+        assert!(buffer.is_timed());
+        let err = buffer.await.unwrap_err();
+        assert!(
+            matches!(err, VerifiedBodyRejection::BodyTimeout(_)),
+            "{err:?}"
+        );
+        assert_eq!(start.elapsed(), TIMEOUT);
+    }
+
+    #[tokio::test]
+    async fn an_always_ready_endless_body_is_cut_off_at_the_timeout() {
+        let timeout = Duration::from_millis(50);
+        let buffer = match Buffer::new(&HeaderMap::new(), Endless, 4096, timeout) {
+            Ok(buffer) => buffer,
+            Err(_) => panic!("refused before reading"),
+        };
+        let start = std::time::Instant::now();
+        let result = tokio::time::timeout(Duration::from_secs(10), buffer).await;
+        let err = result.expect("cut off by the body timeout").unwrap_err();
+        assert!(
+            matches!(err, VerifiedBodyRejection::BodyTimeout(_)),
+            "{err:?}"
+        );
+        assert!(start.elapsed() >= timeout);
+    }
+
+    #[tokio::test]
+    async fn chunks_are_joined_and_the_limit_counts_all_of_them() {
+        let bytes = buffer(frames(&[b"ab", b"", b"cd", b"e"]), 5).await.unwrap();
+        assert_eq!(bytes, "abcde");
+        let err = buffer(frames(&[b"abc", b"def"]), 5).await.unwrap_err();
+        assert!(
+            matches!(err, VerifiedBodyRejection::PayloadTooLarge(_)),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn an_announced_length_over_the_limit_is_refused_before_reading() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, "6".parse().unwrap());
+        assert!(Buffer::new(&headers, Endless, 5, TIMEOUT).is_err());
+        assert!(
+            Buffer::new(
+                &HeaderMap::new(),
+                Full::new(Bytes::from_static(b"abcdef")),
+                5,
+                TIMEOUT
+            )
+            .is_err()
+        );
+        assert!(Buffer::new(&headers, Endless, 6, TIMEOUT).is_ok());
     }
 }

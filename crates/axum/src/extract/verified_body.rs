@@ -8,8 +8,8 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 use super::{FromLayer, VerifierSource};
-use crate::buffer::{Buffer, declared_too_large};
-use crate::rejection::{NoVerifier, PayloadTooLarge, VerifiedBodyRejection};
+use crate::buffer::Buffer;
+use crate::rejection::{NoVerifier, VerifiedBodyRejection};
 use crate::verify::VerifiedBytes;
 use crate::{DEFAULT_BODY_TIMEOUT, DEFAULT_LIMIT, VerifyLayer};
 
@@ -136,8 +136,5 @@ async fn read(
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, VerifiedBodyRejection> {
-    if declared_too_large(headers, &body, limit) {
-        return Err(PayloadTooLarge::new(limit).into());
-    }
-    Buffer::new(body, limit, timeout).await
+    Buffer::new(headers, body, limit, timeout)?.await
 }

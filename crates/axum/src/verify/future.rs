@@ -13,8 +13,8 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::VerifyLayer;
-use crate::buffer::{BoxError, Buffer, declared_too_large};
-use crate::rejection::{PayloadTooLarge, VerifiedBodyRejection, text_response};
+use crate::buffer::{BoxError, Buffer};
+use crate::rejection::{VerifiedBodyRejection, text_response};
 
 /// The verified body, as the layer buffered it. Crate-private, so no other code can insert
 /// one: the extractors take the body from it instead of reading the restored body again.
@@ -65,15 +65,11 @@ where
     pub(super) fn new(req: Request<B>, inner: S, config: &VerifyLayer) -> Self {
         let verifier = config.verifier.clone();
         let (parts, body) = req.into_parts();
-        let state = if declared_too_large(&parts.headers, &body, config.limit) {
-            let rejection = VerifiedBodyRejection::from(PayloadTooLarge::new(config.limit));
-            State::Rejected {
-                response: Some(reject(&verifier, rejection)),
-            }
-        } else {
-            State::Buffering {
-                buffer: Buffer::new(body, config.limit, config.body_timeout),
-            }
+        let state = match Buffer::new(&parts.headers, body, config.limit, config.body_timeout) {
+            Ok(buffer) => State::Buffering { buffer },
+            Err(too_large) => State::Rejected {
+                response: Some(reject(&verifier, too_large.into())),
+            },
         };
         ResponseFuture {
             state,

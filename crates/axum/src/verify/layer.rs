@@ -43,7 +43,12 @@ impl VerifyLayer {
     }
 
     /// How long the client may take to send the whole body; a slower one is answered
-    /// `408 Request Timeout`. The clock starts when the request reaches the middleware.
+    /// `408 Request Timeout`, however slowly bytes keep coming.
+    ///
+    /// The clock starts the first time reading the body has to wait for the client, which
+    /// is right after the middleware has taken whatever part of the body had already
+    /// arrived. A body that had arrived whole by then (the usual webhook of a few KiB) is
+    /// read without starting a timer at all; any other gets `timeout` from that moment.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = timeout;
         self
