@@ -70,8 +70,12 @@ impl VerifyConfig {
         self
     }
 
-    /// Sets how long the whole body may take to arrive, from the first poll; a slower body
-    /// is refused with 408 (default [`DEFAULT_BODY_TIMEOUT`]).
+    /// Sets how long the whole body may take to arrive; a slower body is refused with 408
+    /// (default [`DEFAULT_BODY_TIMEOUT`]), however slowly bytes keep coming.
+    ///
+    /// The clock starts the first time reading the body has to wait for the client, right
+    /// after taking whatever part of it had already arrived; a body that had arrived whole
+    /// by then is read without a timer.
     #[must_use]
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = timeout;

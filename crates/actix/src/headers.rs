@@ -32,12 +32,49 @@ impl<'a> Headers<'a> {
     }
 }
 
+/// Up to this many distinct header names, one pass over the map comparing names is cheaper
+/// than one `get_all` per name: each of those parses the name into an `http` 0.2
+/// `HeaderName`, which allocates for every name that is not a standard header (all the
+/// signature headers), then hashes it. A webhook delivery carries about ten.
+const SCAN_MAX_NAMES: usize = 32;
+
+/// The bit of a name's length in a set of lengths (every name of 64 bytes or more shares
+/// one catch-all: such names always take the full comparison).
+fn length_bit(name: &str) -> u64 {
+    1u64 << name.len().min(63)
+}
+
 impl HeaderSource for Headers<'_> {
     fn for_each_value<'b>(&'b self, name: &str, f: &mut dyn FnMut(&'b [u8])) {
         // `get_all` matches case-insensitively (names are stored lowercase) and yields
         // repeated headers in the order received.
         for value in self.0.get_all(name) {
             f(value.as_bytes());
+        }
+    }
+
+    fn for_each_value_of<'b>(&'b self, names: &[&str], f: &mut dyn FnMut(usize, &'b [u8])) {
+        if self.0.len_keys() > SCAN_MAX_NAMES {
+            for (i, name) in names.iter().enumerate() {
+                self.for_each_value(name, &mut |value| f(i, value));
+            }
+            return;
+        }
+        // Most headers differ in length from every name looked for.
+        let lengths = names.iter().fold(0, |set, name| set | length_bit(name));
+        // Names are stored lowercase, as `names` are. A matching name's values are then
+        // looked up by the stored `HeaderName` itself: no parse, no allocation, in the order
+        // received.
+        for key in self.0.keys() {
+            let name = key.as_str();
+            if lengths & length_bit(name) == 0 {
+                continue;
+            }
+            if let Some(i) = names.iter().position(|wanted| *wanted == name) {
+                for value in self.0.get_all(key) {
+                    f(i, value.as_bytes());
+                }
+            }
         }
     }
 }
@@ -62,6 +99,55 @@ mod tests {
             .to_http_request();
         let headers = Headers::new(req.headers());
         assert_eq!(values(&headers, "x-cal-signature-256"), [b"ab", b"cd"]);
+    }
+
+    /// Every value of each name, in order, as `for_each_value_of` reports them.
+    fn values_of(headers: &Headers<'_>, names: &[&str]) -> Vec<Vec<Vec<u8>>> {
+        let mut seen = vec![Vec::new(); names.len()];
+        headers.for_each_value_of(names, &mut |i, v| seen[i].push(v.to_vec()));
+        seen
+    }
+
+    fn one_by_one(headers: &Headers<'_>, names: &[&str]) -> Vec<Vec<Vec<u8>>> {
+        names
+            .iter()
+            .map(|name| values(headers, name).iter().map(|v| v.to_vec()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn one_pass_finds_what_lookups_find_in_order_for_small_and_large_maps() {
+        let long = "x-".repeat(40);
+        let names = [
+            "webhook-id",
+            "webhook-signature",
+            "content-type",
+            long.as_str(),
+            "absent",
+        ];
+        for extra in [0, SCAN_MAX_NAMES + 1] {
+            let mut req = TestRequest::default()
+                .append_header(("Webhook-Signature", "v1,a"))
+                .append_header(("content-type", "application/json"))
+                .append_header((long.to_uppercase(), "long"))
+                // Same length as `webhook-id`, another name.
+                .append_header(("user-agen0", "ua"));
+            for i in 0..extra {
+                req = req.append_header((format!("x-extra-{i}"), "x"));
+            }
+            let req = req
+                .append_header(("webhook-id", "msg_1"))
+                .append_header(("webhook-signature", "v1,b v1,c"))
+                .append_header(("webhook-signature", "v1,d"))
+                .to_http_request();
+            let headers = Headers::new(req.headers());
+            let seen = values_of(&headers, &names);
+            assert_eq!(seen, one_by_one(&headers, &names), "{extra} extra headers");
+            assert_eq!(seen[0], [b"msg_1"], "{extra} extra headers");
+            assert_eq!(seen[1], [&b"v1,a"[..], b"v1,b v1,c", b"v1,d"]);
+            assert_eq!(seen[3], [b"long"]);
+            assert!(seen[4].is_empty());
+        }
     }
 
     #[test]

@@ -9,6 +9,9 @@ use std::task::{Context, Poll, ready};
 use actix_web::HttpMessage;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use bytes::Bytes;
+use futures_core::Stream;
 use pin_project_lite::pin_project;
 
 use crate::VerifyConfig;
@@ -72,6 +75,32 @@ impl<S: Service<ServiceRequest>> fmt::Debug for ResponseFuture<S> {
     }
 }
 
+/// The verified body as the payload of the request handed on, for any body extractor.
+///
+/// A one-item stream: one allocation, where `Payload::from(Bytes)` builds a whole HTTP/1
+/// payload channel (a shared buffer and its queue) to hold the same bytes.
+fn restored(bytes: Bytes) -> Payload {
+    Payload::Stream {
+        payload: Box::pin(Restored(Some(bytes))),
+    }
+}
+
+/// Yields its bytes once, then ends.
+struct Restored(Option<Bytes>);
+
+impl Stream for Restored {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.get_mut().0.take().map(Ok))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::from(self.0.is_some());
+        (n, Some(n))
+    }
+}
+
 impl<S, B> Future for ResponseFuture<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>>,
@@ -97,7 +126,7 @@ where
                     match verify_body(config, req.query_string(), req.headers(), body) {
                         Ok(verified) => {
                             req.extensions_mut().insert(verified.verified.clone());
-                            req.set_payload(Payload::from(verified.bytes.clone()));
+                            req.set_payload(restored(verified.bytes.clone()));
                             req.extensions_mut().insert(Prior(verified));
                             let fut = service.call(req);
                             this.state.set(State::Calling { fut });
