@@ -129,7 +129,7 @@ adapters() {
         for c in 1 $c; do
             for url in http://127.0.0.1:18081/plain http://127.0.0.1:18081/verified \
                 http://127.0.0.1:18082/plain http://127.0.0.1:18082/verified \
-                http://127.0.0.1:18082/middleware/verified; do
+                http://127.0.0.1:18082/scoped/plain http://127.0.0.1:18082/middleware/verified; do
                 "${PIN1[@]}" "$T/bench-load" --url "$url" --size $size -n $n --warmup 2000 \
                     -c "$c" --max-secs 60 | tee -a "$OUT/adapters-c$c.log"
             done

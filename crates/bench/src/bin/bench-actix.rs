@@ -4,7 +4,8 @@
 //! `POST /plain` answers `hello` after buffering the body (`web::Bytes`, as any webhook
 //! handler must); `POST /verified` takes `bookhook_actix::VerifiedBody` instead (the
 //! extractor verifies while buffering); `POST /middleware/verified` is the plain handler
-//! behind the `bookhook_actix::Verify` middleware. Standard Webhooks, secret
+//! behind the `bookhook_actix::Verify` middleware, and `POST /scoped/plain` the plain handler
+//! in the same kind of scope without it (the middleware's baseline). Standard Webhooks, secret
 //! `bookhook_bench::STANDARD_SECRET`, real clock. One worker, so that it can be pinned to one
 //! core with `taskset`, away from the load generator.
 //!
@@ -44,6 +45,9 @@ async fn main() -> std::io::Result<()> {
                     .app_data(config.clone())
                     .route(web::post().to(hello_verified)),
             )
+            // The same scope without the middleware: the fair baseline for `/middleware`,
+            // whose routing through a scope costs something of its own.
+            .service(web::scope("/scoped").route("/plain", web::post().to(hello)))
             .service(
                 web::scope("/middleware")
                     .wrap(Verify::new(config.clone()))
