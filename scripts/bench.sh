@@ -83,6 +83,16 @@ criterion_bench() { # package bench
 }
 
 # Where a 256 B Standard Webhooks verify spends its time (perf, criterion's profile mode).
+paired_bench() { # bookhook ÷ floor as A-B-A paired rounds (see crates/verify/benches/paired.rs)
+    cargo bench -p bookhook-verify --bench paired --no-run
+    local exe
+    exe=$(cargo bench -p bookhook-verify --bench paired --no-run --message-format=json 2>/dev/null |
+        grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    load "paired start"
+    "${PIN1[@]}" "$exe" --bench | tee "$OUT/paired.log"
+    load "paired end"
+}
+
 verify_profile() {
     command -v perf >/dev/null || return 0
     local exe
@@ -238,24 +248,27 @@ crm() {
     awk '/throughput=/ { print }' "$OUT/crm.log" >"$OUT/crm-summary.txt"
 }
 
-# The verify core before the performance work (7d9fde1) against now, on the same bench:
+# The verify core before some performance work (BENCH_BEFORE, default 80bd1a9; the earlier round was 7d9fde1) against now, on
+# the same benches:
 # criterion medians for the Standard Webhooks groups, before and after alternating, and
 # (with valgrind) instructions per verify call, which noise does not move.
-BEFORE=${BENCH_BEFORE:-7d9fde1}
+BEFORE=${BENCH_BEFORE:-80bd1a9}
 before_after() {
-    local dir=target/bench-before
+    local dir=target/bench-before-$BEFORE
     if [ ! -d "$dir" ]; then
         git worktree add --detach "$dir" "$BEFORE"
     fi
-    # Today's bench, on the old core.
-    cp crates/verify/benches/verify.rs "$dir/crates/verify/benches/verify.rs" 2>/dev/null || {
-        mkdir -p "$dir/crates/verify/benches"
-        cp crates/verify/benches/verify.rs "$dir/crates/verify/benches/verify.rs"
-    }
+    # Today's benches, on the old core.
+    mkdir -p "$dir/crates/verify/benches"
+    cp -r crates/verify/benches/. "$dir/crates/verify/benches/"
     if ! grep -q '^\[\[bench\]\]' "$dir/crates/verify/Cargo.toml"; then
-        sed -i 's/^proptest.workspace = true$/proptest.workspace = true\ncriterion = { version = "0.8", default-features = false }\n\n[[bench]]\nname = "verify"\nharness = false/' \
+        sed -i 's/^proptest.workspace = true$/proptest.workspace = true\ncriterion = { version = "0.8", default-features = false }/' \
             "$dir/crates/verify/Cargo.toml"
     fi
+    for bench in verify paired; do
+        grep -q "^name = \"$bench\"" "$dir/crates/verify/Cargo.toml" ||
+            printf '\n[[bench]]\nname = "%s"\nharness = false\n' "$bench" >>"$dir/crates/verify/Cargo.toml"
+    done
     local old new filter='verify/standard(-3-secrets)?/(floor|bookhook)/'
     old=$(cd "$dir" && CARGO_TARGET_DIR="$PWD/../bench-before-target" cargo bench -p bookhook-verify \
         --bench verify --no-run --message-format=json 2>/dev/null |
@@ -273,6 +286,22 @@ before_after() {
                 --warm-up-time 1 --measurement-time 3 2>&1) |
                 awk -v w="$which" -v r="$round" '/^verify\// { name = $1 } $1 == "time:" { print w, r, name, $4 $5 }' |
                 tee -a "$OUT/before-after.log"
+        done
+    done
+    # The same comparison as paired ratios (bookhook ÷ floor), which drift cancels out of.
+    local old_paired new_paired
+    old_paired=$(cd "$dir" && CARGO_TARGET_DIR="$PWD/../bench-before-target" cargo bench \
+        -p bookhook-verify --bench paired --no-run --message-format=json 2>/dev/null |
+        grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    new_paired=$(cargo bench -p bookhook-verify --bench paired --no-run --message-format=json \
+        2>/dev/null | grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    : >"$OUT/paired-before-after.log"
+    for round in 1 2; do
+        for which in before after; do
+            local exe=$new_paired
+            [ "$which" = before ] && exe=$old_paired
+            echo "== $which round $round $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/paired-before-after.log"
+            "${PIN1[@]}" "$exe" --bench >>"$OUT/paired-before-after.log"
         done
     done
     load "before-after end"
@@ -307,6 +336,7 @@ for section in $SECTIONS; do
     case $section in
     verify)
         criterion_bench bookhook-verify verify
+        paired_bench
         verify_profile
         ;;
     peers) criterion_bench bookhook-bench peers ;;
