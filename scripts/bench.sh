@@ -146,6 +146,17 @@ adapters() {
         done
         echo "round $round done"
     done
+    # The target itself, measured so that drift cancels: one connection alternating plain and
+    # verified requests, the median of the per-pair differences against the plain p50.
+    : >"$OUT/adapters-paired.log"
+    for round in 1 2 3; do
+        for spec in "18081/plain /verified" "18082/plain /verified" \
+            "18082/scoped/plain /middleware/verified"; do
+            set -- $spec
+            "${PIN1[@]}" "$T/bench-load" --url "http://127.0.0.1:$1" --alternate-with "$2" \
+                --size $size -n $n --warmup 2000 -c 1 --max-secs 60 | tee -a "$OUT/adapters-paired.log"
+        done
+    done
     load "adapters end"
     # Where a verified request's CPU time goes: perf over the server's core while loaded.
     if command -v perf >/dev/null; then

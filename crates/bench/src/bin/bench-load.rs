@@ -10,6 +10,12 @@
 //! ```text
 //! bench-load --url http://127.0.0.1:18081/verified --size 1024 -n 50000 -c 16
 //! ```
+//!
+//! With `--alternate-with PATH`, every connection alternates between the URL's path (A) and
+//! `PATH` on the same server (B), one request each, and the line also gives each path's
+//! percentiles and the median of the per-pair differences B − A. Neighbouring requests see
+//! the same machine, so drift that moves a lone p50 by ±10 µs between runs cancels out of
+//! the difference.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -30,6 +36,7 @@ struct Args {
     warmup: usize,
     concurrency: usize,
     max_secs: u64,
+    alternate: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -40,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
         warmup: 2_000,
         concurrency: 16,
         max_secs: 60,
+        alternate: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,10 +60,11 @@ fn parse_args() -> Result<Args, String> {
             "--warmup" => args.warmup = number(value()?)?,
             "-c" | "--concurrency" => args.concurrency = number(value()?)?,
             "--max-secs" => args.max_secs = number(value()?)? as u64,
+            "--alternate-with" => args.alternate = Some(value()?),
             _ => {
                 return Err(
                     "usage: bench-load [--url URL] [--size BYTES] [-n N] [--warmup N] \
-                            [-c CONNECTIONS] [--max-secs S]"
+                            [-c CONNECTIONS] [--max-secs S] [--alternate-with PATH]"
                         .to_owned(),
                 );
             }
@@ -67,10 +76,11 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// The request every connection sends: path, headers and body, built once.
+/// The request every connection sends: path(s), headers and body, built once.
 struct Template {
     addr: SocketAddr,
-    path: String,
+    /// The URL's path, and the `--alternate-with` path if any.
+    paths: Vec<String>,
     headers: http::HeaderMap,
     body: Bytes,
 }
@@ -91,35 +101,50 @@ impl Template {
         let mut headers =
             delivery_headers(Provider::StandardWebhooks, STANDARD_SECRET, &body, &params);
         headers.insert(http::header::HOST, host.parse().map_err(|_| "bad host")?);
+        let path = if path.is_empty() { "/" } else { path };
+        let mut paths = vec![path.to_owned()];
+        if let Some(other) = &args.alternate {
+            if !other.starts_with('/') {
+                return Err("--alternate-with takes a path starting with /".to_owned());
+            }
+            paths.push(other.clone());
+        }
         Ok(Template {
             addr,
-            path: if path.is_empty() {
-                "/".to_owned()
-            } else {
-                path.to_owned()
-            },
+            paths,
             headers,
             body: Bytes::from(body),
         })
     }
 
-    fn request(&self) -> http::Request<Full<Bytes>> {
+    /// The request to path `which` (0: the URL's, 1: the alternate).
+    fn request(&self, which: usize) -> http::Request<Full<Bytes>> {
         let mut request = http::Request::new(Full::new(self.body.clone()));
         *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = self.path.parse().unwrap_or_default();
+        *request.uri_mut() = self.paths[which].parse().unwrap_or_default();
         *request.headers_mut() = self.headers.clone();
         request
     }
 }
 
-/// One connection's closed loop: send, wait for the whole response, repeat.
+/// What one connection measured: latencies by path (0: the URL's, 1: the alternate), and
+/// for each A-B pair both latencies.
+#[derive(Default)]
+struct Measured {
+    latencies: [Vec<Duration>; 2],
+    pairs: Vec<(Duration, Duration)>,
+    errors: usize,
+}
+
+/// One connection's closed loop: send, wait for the whole response, repeat (alternating
+/// paths when there are two).
 async fn connection(
     template: Arc<Template>,
     next: Arc<AtomicUsize>,
     total: usize,
     warmup: usize,
     deadline: Instant,
-) -> Result<(Vec<Duration>, usize), String> {
+) -> Result<Measured, String> {
     let stream = tokio::net::TcpStream::connect(template.addr)
         .await
         .map_err(|e| e.to_string())?;
@@ -128,31 +153,52 @@ async fn connection(
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(conn);
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    loop {
+    let mut measured = Measured::default();
+    let mut last_a = None;
+    for k in 0.. {
         let i = next.fetch_add(1, Ordering::Relaxed);
         if i >= total || Instant::now() > deadline {
             break;
         }
+        let which = k % template.paths.len();
         sender.ready().await.map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let ok = match sender.send_request(template.request()).await {
+        let ok = match sender.send_request(template.request(which)).await {
             Ok(response) => {
                 let ok = response.status().is_success();
                 ok & response.into_body().collect().await.is_ok()
             }
             Err(_) => false,
         };
-        if i >= warmup {
-            if ok {
-                latencies.push(started.elapsed());
-            } else {
-                errors += 1;
+        let latency = started.elapsed();
+        if i < warmup {
+            continue;
+        }
+        if !ok {
+            measured.errors += 1;
+            last_a = None;
+            continue;
+        }
+        measured.latencies[which].push(latency);
+        match which {
+            0 => last_a = Some(latency),
+            _ => {
+                if let Some(a) = last_a.take() {
+                    measured.pairs.push((a, latency));
+                }
             }
         }
     }
-    Ok((latencies, errors))
+    Ok(measured)
+}
+
+/// The `p` quantile of sorted latencies, in microseconds (0 when empty).
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let Some(last) = sorted.len().checked_sub(1) else {
+        return 0.0;
+    };
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, last + 1) - 1;
+    sorted[index].as_secs_f64() * 1e6
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -185,13 +231,17 @@ async fn main() -> ExitCode {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let started = Instant::now();
-    let mut latencies = Vec::with_capacity(args.requests);
+    let mut by_path: [Vec<Duration>; 2] = Default::default();
+    let mut pairs = Vec::new();
     let mut errors = 0;
     for task in tasks {
         match task.await {
-            Ok(Ok((l, e))) => {
-                latencies.extend(l);
-                errors += e;
+            Ok(Ok(measured)) => {
+                let [a, b] = measured.latencies;
+                by_path[0].extend(a);
+                by_path[1].extend(b);
+                pairs.extend(measured.pairs);
+                errors += measured.errors;
             }
             Ok(Err(msg)) => {
                 eprintln!("connection failed: {msg}");
@@ -204,14 +254,44 @@ async fn main() -> ExitCode {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let mut latencies: Vec<Duration> = by_path.iter().flatten().copied().collect();
     latencies.sort_unstable();
-    let percentile = |p: f64| -> f64 {
-        let Some(last) = latencies.len().checked_sub(1) else {
-            return 0.0;
+    let overall = |p: f64| percentile(&latencies, p);
+    if let Some(other) = &args.alternate {
+        for path in &mut by_path {
+            path.sort_unstable();
+        }
+        // B − A per pair, in µs; the median is robust to the outliers either side has.
+        let mut diffs: Vec<f64> = pairs
+            .iter()
+            .map(|(a, b)| (b.as_secs_f64() - a.as_secs_f64()) * 1e6)
+            .collect();
+        diffs.sort_by(f64::total_cmp);
+        let median_diff = diffs.get(diffs.len() / 2).copied().unwrap_or(0.0);
+        let p50_a = percentile(&by_path[0], 0.5);
+        println!(
+            "url={} alternate={other} size={} connections={} pairs={} errors={errors} \
+             p50_a_us={p50_a:.1} p50_b_us={:.1} p99_a_us={:.0} p99_b_us={:.0} \
+             median_pair_diff_us={median_diff:.2} overhead_pct={:.1}",
+            args.url,
+            args.size,
+            args.concurrency,
+            pairs.len(),
+            percentile(&by_path[1], 0.5),
+            percentile(&by_path[0], 0.99),
+            percentile(&by_path[1], 0.99),
+            if p50_a > 0.0 {
+                100.0 * median_diff / p50_a
+            } else {
+                0.0
+            },
+        );
+        return if errors > 0 || pairs.is_empty() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
         };
-        let index = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, last + 1) - 1;
-        latencies[index].as_secs_f64() * 1e6
-    };
+    }
     println!(
         "url={} size={} connections={} requests={} errors={errors} elapsed_s={elapsed:.2} \
          rps={:.0} p50_us={:.0} p90_us={:.0} p99_us={:.0} max_us={:.0}",
@@ -220,10 +300,10 @@ async fn main() -> ExitCode {
         args.concurrency,
         latencies.len(),
         latencies.len() as f64 / elapsed,
-        percentile(0.50),
-        percentile(0.90),
-        percentile(0.99),
-        percentile(1.0),
+        overall(0.50),
+        overall(0.90),
+        overall(0.99),
+        overall(1.0),
     );
     if errors > 0 || latencies.is_empty() {
         ExitCode::FAILURE
