@@ -12,9 +12,9 @@ const MAX_VALUES: usize = 4;
 
 /// The values of the headers a scheme reads, collected with one
 /// [`HeaderSource::for_each_value_of`] call, so that the scheme's several lookups cost one
-/// pass over the request's headers. Schemes ask for a header by its index in their
-/// [`header_names`](super::Scheme::header_names): no name is compared twice, and nothing
-/// on this path is dispatched dynamically.
+/// pass over the request's headers (the one dynamically dispatched call). Schemes then ask
+/// for a header by its index in their [`header_names`](super::Scheme::header_names): no
+/// name is compared again, and the lookups are plain, inlinable calls.
 pub(crate) struct Fields<'h> {
     source: &'h dyn HeaderSource,
     names: &'h [&'static str],
