@@ -254,9 +254,6 @@ async fn main() -> ExitCode {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let mut latencies: Vec<Duration> = by_path.iter().flatten().copied().collect();
-    latencies.sort_unstable();
-    let overall = |p: f64| percentile(&latencies, p);
     if let Some(other) = &args.alternate {
         for path in &mut by_path {
             path.sort_unstable();
@@ -292,6 +289,10 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         };
     }
+    // Without an alternate path, every request went to the URL's path.
+    let [mut latencies, _] = by_path;
+    latencies.sort_unstable();
+    let overall = |p: f64| percentile(&latencies, p);
     println!(
         "url={} size={} connections={} requests={} errors={errors} elapsed_s={elapsed:.2} \
          rps={:.0} p50_us={:.0} p90_us={:.0} p99_us={:.0} max_us={:.0}",
