@@ -1,7 +1,7 @@
 //! actix-web's header map as a [`HeaderSource`], without copying it.
 
 use actix_web::http::header::HeaderMap;
-use bookhook_verify::HeaderSource;
+use bookhook_verify::{HeaderSource, NameFilter};
 
 /// Lets `bookhook-verify` read an actix-web [`HeaderMap`].
 ///
@@ -38,12 +38,6 @@ impl<'a> Headers<'a> {
 /// signature headers), then hashes it. A webhook delivery carries about ten.
 const SCAN_MAX_NAMES: usize = 32;
 
-/// The bit of a name's length in a set of lengths (every name of 64 bytes or more shares
-/// one catch-all: such names always take the full comparison).
-fn length_bit(name: &str) -> u64 {
-    1u64 << name.len().min(63)
-}
-
 impl HeaderSource for Headers<'_> {
     fn for_each_value<'b>(&'b self, name: &str, f: &mut dyn FnMut(&'b [u8])) {
         // `get_all` matches case-insensitively (names are stored lowercase) and yields
@@ -60,17 +54,12 @@ impl HeaderSource for Headers<'_> {
             }
             return;
         }
-        // Most headers differ in length from every name looked for.
-        let lengths = names.iter().fold(0, |set, name| set | length_bit(name));
+        let filter = NameFilter::new(names);
         // Names are stored lowercase, as `names` are. A matching name's values are then
         // looked up by the stored `HeaderName` itself: no parse, no allocation, in the order
         // received.
         for key in self.0.keys() {
-            let name = key.as_str();
-            if lengths & length_bit(name) == 0 {
-                continue;
-            }
-            if let Some(i) = names.iter().position(|wanted| *wanted == name) {
+            if let Some(i) = filter.position(key.as_str()) {
                 for value in self.0.get_all(key) {
                     f(i, value.as_bytes());
                 }

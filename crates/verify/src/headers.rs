@@ -54,11 +54,55 @@ pub trait HeaderSource {
 /// A webhook delivery carries about ten; past this, lookups are used.
 const SCAN_MAX_NAMES: usize = 32;
 
-/// `a == b` for header names, testing the length and last byte before calling `memcmp`:
-/// the names a verifier looks for often share a length with other headers (`user-agent`,
-/// `webhook-id`) but rarely a last byte, and this runs for every header of every delivery.
-pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+/// The names a one-pass [`HeaderSource::for_each_value_of`] looks for, ready to be checked
+/// against every header name of a request, which is what such a pass does per header.
+///
+/// Most header names differ in length from all the names looked for, which one bit test
+/// tells; the rest are compared by length and last byte before their bytes (the names a
+/// verifier looks for often share a length with another header, such as `webhook-id` and
+/// `user-agent`, but rarely a last byte). For implementors of [`HeaderSource`] over their own
+/// header map; `http::HeaderMap`'s implementation uses it.
+///
+/// # Example
+///
+/// ```
+/// use bookhook_verify::NameFilter;
+///
+/// let wanted = ["webhook-id", "webhook-signature"];
+/// let filter = NameFilter::new(&wanted);
+/// assert_eq!(filter.position("webhook-signature"), Some(1));
+/// assert_eq!(filter.position("user-agent"), None); // the length of `webhook-id`
+/// assert_eq!(filter.position("host"), None);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct NameFilter<'n> {
+    names: &'n [&'n str],
+    /// A bit per length of the names (lengths of 63 and more share the last bit).
+    lengths: u64,
+}
+
+impl<'n> NameFilter<'n> {
+    /// A filter for `names` (lowercase, as [`HeaderSource::for_each_value_of`] gets them).
+    pub fn new(names: &'n [&'n str]) -> Self {
+        let lengths = names.iter().fold(0, |set, name| set | length_bit(name));
+        NameFilter { names, lengths }
+    }
+
+    /// The index in the names of `key`, a header name as stored lowercase by the map, if
+    /// it is one of them.
+    pub fn position(&self, key: &str) -> Option<usize> {
+        if self.lengths & length_bit(key) == 0 {
+            return None;
+        }
+        let last = key.as_bytes().last();
+        self.names.iter().position(|name| {
+            name.len() == key.len() && name.as_bytes().last() == last && *name == key
+        })
+    }
+}
+
+fn length_bit(name: &str) -> u64 {
+    1 << name.len().min(63)
 }
 
 impl HeaderSource for http::HeaderMap {
@@ -75,18 +119,10 @@ impl HeaderSource for http::HeaderMap {
             }
             return;
         }
-        // Most headers differ in length from every name looked for: a bit per length
-        // (names are short; a longer one just always takes the full comparison).
-        let lengths = names.iter().fold(0u64, |set, name| {
-            set | 1u64.checked_shl(name.len() as u32).unwrap_or(!0)
-        });
+        let filter = NameFilter::new(names);
         // `HeaderMap` names are lowercase; its iterator yields each name's values in order.
         for (key, value) in self {
-            let key = key.as_str();
-            if lengths & 1u64.checked_shl(key.len() as u32).unwrap_or(!0) == 0 {
-                continue;
-            }
-            if let Some(i) = names.iter().position(|name| same_name(name, key)) {
+            if let Some(i) = filter.position(key.as_str()) {
                 f(i, value.as_bytes());
             }
         }
@@ -125,6 +161,31 @@ mod tests {
                 seen
             })
             .collect()
+    }
+
+    #[test]
+    fn name_filter_finds_exactly_the_equal_names() {
+        let long = "x-".repeat(40);
+        let longer = format!("{long}y");
+        let names = ["webhook-id", "x-sig", "a", long.as_str()];
+        let filter = NameFilter::new(&names);
+        let keys = [
+            "webhook-id",
+            "user-agent",  // same length as webhook-id
+            "webhook-ix",  // same length and first bytes
+            "xwebhook-id", // same last byte, other length
+            "x-sig",
+            "y-sig", // same length and last byte
+            "a",
+            "",
+            long.as_str(),
+            longer.as_str(), // a long name sharing the catch-all length bit
+        ];
+        for key in keys {
+            let expected = names.iter().position(|name| *name == key);
+            assert_eq!(filter.position(key), expected, "{key:?}");
+        }
+        assert_eq!(NameFilter::new(&[]).position("a"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod verifier;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ConfigError, Malformed, VerifyError};
-pub use headers::HeaderSource;
+pub use headers::{HeaderSource, NameFilter};
 pub use provider::{Provider, UnknownProvider};
 pub use secret::SecretSet;
 pub use sign::{SignParams, SignedDelivery, Signer};
