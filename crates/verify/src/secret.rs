@@ -38,8 +38,19 @@ pub(crate) fn mac(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; TAG_LEN] {
 
 /// Whether `token` has the digest `expected`, in constant time over the digests.
 pub(crate) fn token_matches(expected: &[u8; TAG_LEN], token: &[u8]) -> Choice {
-    let got: [u8; TAG_LEN] = Sha256::digest(token).into();
-    got.ct_eq(expected)
+    tags_equal(&Sha256::digest(token).into(), expected)
+}
+
+/// Whether two tags are equal, in constant time: `subtle` compares them as four 64-bit
+/// words rather than as 32 bytes (its slice comparison), the same guarantee for a quarter
+/// of the work on every delivery.
+pub(crate) fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> Choice {
+    let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().unwrap_or_default());
+    a.chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .fold(Choice::from(1), |equal, (x, y)| {
+            equal & word(x).ct_eq(&word(y))
+        })
 }
 
 /// Turns one configured secret into the bytes the provider's scheme keys with.
@@ -173,6 +184,26 @@ impl fmt::Debug for SecretSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_equal_sees_every_bit_of_every_word() {
+        let tag: [u8; TAG_LEN] = std::array::from_fn(|i| (i * 37 + 11) as u8);
+        assert!(bool::from(tags_equal(&tag, &tag)));
+        for byte in 0..TAG_LEN {
+            for bit in 0..8 {
+                let mut other = tag;
+                other[byte] ^= 1 << bit;
+                assert!(
+                    !bool::from(tags_equal(&tag, &other)),
+                    "byte {byte} bit {bit}"
+                );
+                assert!(
+                    !bool::from(tags_equal(&other, &tag)),
+                    "byte {byte} bit {bit}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn empty_list_is_no_secret() {

@@ -4,13 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use subtle::{Choice, ConstantTimeEq};
+use subtle::Choice;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use zeroize::Zeroizing;
 
 use crate::scheme::header::{Fields, Text};
 use crate::scheme::{Credential, Parsed, Request, Timestamp};
-use crate::secret::{Keys, split_list, token_matches};
+use crate::secret::{Keys, split_list, tags_equal, token_matches};
 use crate::{Clock, ConfigError, HeaderSource, Provider, SecretSet, SystemClock, VerifyError};
 
 /// How far a signed timestamp may be from now, by default: the five minutes Bookable asks for
@@ -197,7 +197,7 @@ fn matching_secret(keys: &Keys, parsed: &Parsed<'_>, body: &[u8]) -> Result<usiz
                 let expected = content.mac(key, body);
                 let hit = tags
                     .iter()
-                    .fold(Choice::from(0), |hit, tag| hit | tag.ct_eq(&expected));
+                    .fold(Choice::from(0), |hit, tag| hit | tags_equal(tag, &expected));
                 bool::from(hit)
             })
             .ok_or(VerifyError::SignatureMismatch),
