@@ -5,18 +5,51 @@
 //! Webhooks (secret `bookhook_bench::STANDARD_SECRET`, real clock). One thread, so that it
 //! can be pinned to one core with `taskset`, away from the load generator.
 //!
+//! Three more routes split the layer's cost into its parts (paired against `/plain`):
+//!
+//! - `/noop`: the handler behind a layer that does nothing, what layering a route costs;
+//! - `/inhandler`: no layer, the handler calls `Verifier::verify` on the buffered body,
+//!   what verification costs without any adapter;
+//! - `/inhandler-twice`: the same, verifying twice; the second call runs with the code and
+//!   data the first one brought into the caches, so the difference to `/inhandler` is a
+//!   verification on warm caches.
+//!
 //! `bench-axum [ADDR]` (default `127.0.0.1:18081`); stops on Ctrl-C or SIGTERM.
 
 use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::routing::post;
 use bookhook_axum::VerifyLayer;
 use bookhook_bench::STANDARD_SECRET;
 use bookhook_verify::{Provider, Verifier};
 use bytes::Bytes;
+use tower::util::MapRequestLayer;
 
 async fn hello(body: Bytes) -> &'static str {
     std::hint::black_box(body);
     "hello"
+}
+
+/// `hello`, verifying the delivery `times` times in the handler: 401 unless every check
+/// passes, so a wrong setup cannot pass for a fast one. It takes the whole request rather
+/// than a `HeaderMap` extractor, which would copy the headers.
+async fn verify_in_handler(
+    verifier: Verifier,
+    times: usize,
+    request: Request,
+) -> Result<&'static str, StatusCode> {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|_| StatusCode::BAD_REQUEST)?;
+    let verified = (0..times).all(|_| verifier.verify(&parts.headers, &body).is_ok());
+    std::hint::black_box(body);
+    if verified {
+        Ok("hello")
+    } else {
+        Err(StatusCode::UNAUTHORIZED)
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -29,7 +62,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let app = Router::new()
         .route("/plain", post(hello))
-        .route("/verified", post(hello).layer(VerifyLayer::new(verifier)));
+        .route(
+            "/verified",
+            post(hello).layer(VerifyLayer::new(verifier.clone())),
+        )
+        .route(
+            "/noop",
+            post(hello).layer(MapRequestLayer::new(|request: Request| request)),
+        )
+        .route("/inhandler", {
+            let verifier = verifier.clone();
+            post(move |request| verify_in_handler(verifier, 1, request))
+        })
+        .route(
+            "/inhandler-twice",
+            post(move |request| verify_in_handler(verifier, 2, request)),
+        );
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("bench-axum listening on {addr}");
     axum::serve(listener, app)
