@@ -95,7 +95,10 @@ fn main() {
             let headers = delivery_headers(provider, signing, &body, &params);
             let verifier = verifier(provider, &secrets);
             let floor = floor(provider, signing, &body);
-            assert!(floor.verify(&body));
+            assert!(
+                floor.verify(&body) && !floor.verify(&body[1..]),
+                "the floor checks"
+            );
             verifier
                 .verify(&headers, &body)
                 .expect("signed delivery verifies");

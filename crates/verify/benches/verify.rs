@@ -29,7 +29,10 @@ fn schemes(c: &mut Criterion) {
                 .verify(&headers, &body)
                 .expect("signed delivery verifies");
             let floor = floor(provider, secret, &body);
-            assert!(floor.verify(&body));
+            assert!(
+                floor.verify(&body) && !floor.verify(&body[1..]),
+                "the floor checks"
+            );
 
             group.throughput(Throughput::Bytes(size as u64));
             group.bench_function(BenchmarkId::new("floor", size), |b| {
