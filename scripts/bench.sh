@@ -151,11 +151,12 @@ adapters() {
     : >"$OUT/adapters-paired.log"
     for round in 1 2 3; do
         # The axum layer's cost split into parts: layering alone (/noop), verifying in the
-        # handler with no adapter (/inhandler), and a second, warm-cache verify on top
-        # (/inhandler-twice). See crates/bench/src/bin/bench-axum.rs.
+        # handler with no adapter (/inhandler, with /inhandler-none as its control), and a
+        # second, warm-cache verify on top (/inhandler-twice). See bench-axum.rs.
         for spec in "18081/plain /verified" "18082/plain /verified" \
             "18082/scoped/plain /middleware/verified" "18081/plain /noop" \
-            "18081/plain /inhandler" "18081/plain /inhandler-twice"; do
+            "18081/plain /inhandler-none" "18081/plain /inhandler" \
+            "18081/plain /inhandler-twice"; do
             set -- $spec
             "${PIN1[@]}" "$T/bench-load" --url "http://127.0.0.1:$1" --alternate-with "$2" \
                 --size $size -n $n --warmup 2000 -c 1 --max-secs 60 | tee -a "$OUT/adapters-paired.log"

@@ -5,11 +5,12 @@
 //! Webhooks (secret `bookhook_bench::STANDARD_SECRET`, real clock). One thread, so that it
 //! can be pinned to one core with `taskset`, away from the load generator.
 //!
-//! Three more routes split the layer's cost into its parts (paired against `/plain`):
+//! More routes split the layer's cost into its parts (each paired against `/plain`):
 //!
 //! - `/noop`: the handler behind a layer that does nothing, what layering a route costs;
 //! - `/inhandler`: no layer, the handler calls `Verifier::verify` on the buffered body,
-//!   what verification costs without any adapter;
+//!   what verification costs without any adapter (`/inhandler-none`, the same handler
+//!   verifying zero times, is its control: it should cost what `/plain` costs);
 //! - `/inhandler-twice`: the same, verifying twice; the second call runs with the code and
 //!   data the first one brought into the caches, so the difference to `/inhandler` is a
 //!   verification on warm caches.
@@ -70,6 +71,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/noop",
             post(hello).layer(MapRequestLayer::new(|request: Request| request)),
         )
+        .route("/inhandler-none", {
+            let verifier = verifier.clone();
+            post(move |request| verify_in_handler(verifier, 0, request))
+        })
         .route("/inhandler", {
             let verifier = verifier.clone();
             post(move |request| verify_in_handler(verifier, 1, request))
