@@ -136,7 +136,10 @@ async fn main() -> ExitCode {
         }
     };
     // Parsed once: `Client::post(&str)` would parse it again for every request.
-    let url = match Url::parse(&format!("{}/webhooks/slatis", args.url.trim_end_matches('/'))) {
+    let url = match Url::parse(&format!(
+        "{}/webhooks/slatis",
+        args.url.trim_end_matches('/')
+    )) {
         Ok(url) => url,
         Err(e) => {
             eprintln!("--url: {e}");
