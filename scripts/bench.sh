@@ -2,7 +2,7 @@
 # Reproduces every number in BENCHMARKS.md. Nothing here runs in CI: CI only compiles the
 # benchmarks (`cargo bench --workspace --no-run`).
 #
-#   scripts/bench.sh                  # everything (about 25 minutes on 2 cores)
+#   scripts/bench.sh                  # everything (about 16 minutes on 2 cores)
 #   scripts/bench.sh verify peers     # only some sections: verify peers chart adapters crm
 #   scripts/bench.sh before-after     # the verify core before the performance work vs now
 #
