@@ -154,7 +154,8 @@ adapters() {
         # handler with no adapter (/inhandler, with /inhandler-none as its control), and a
         # second, warm-cache verify on top (/inhandler-twice). See bench-axum.rs.
         for spec in "18081/plain /verified" "18082/plain /verified" \
-            "18082/scoped/plain /middleware/verified" "18081/plain /noop" \
+            "18082/scoped/plain /middleware/verified" "18081/plain /extractor" \
+            "18081/plain /noop" \
             "18081/plain /inhandler-none" "18081/plain /inhandler" \
             "18081/plain /inhandler-twice"; do
             set -- $spec

@@ -5,6 +5,9 @@
 //! Webhooks (secret `bookhook_bench::STANDARD_SECRET`, real clock). One thread, so that it
 //! can be pinned to one core with `taskset`, away from the load generator.
 //!
+//! `/extractor` is the same handler taking bookhook's standalone `VerifiedBody` extractor
+//! (the verifier in the router state, no layer), the other way to verify in axum.
+//!
 //! More routes split the layer's cost into its parts (each paired against `/plain`):
 //!
 //! - `/noop`: the handler behind a layer that does nothing, what layering a route costs;
@@ -21,7 +24,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::routing::post;
-use bookhook_axum::VerifyLayer;
+use bookhook_axum::{VerifiedBody, VerifyLayer};
 use bookhook_bench::STANDARD_SECRET;
 use bookhook_verify::{Provider, Verifier};
 use bytes::Bytes;
@@ -29,6 +32,13 @@ use tower::util::MapRequestLayer;
 
 async fn hello(body: Bytes) -> &'static str {
     std::hint::black_box(body);
+    "hello"
+}
+
+/// `hello` taking the body from bookhook's standalone extractor, which buffers and verifies
+/// it with the verifier in the router state (no layer).
+async fn verified_hello(body: VerifiedBody<Verifier>) -> &'static str {
+    std::hint::black_box(body.bytes);
     "hello"
 }
 
@@ -70,6 +80,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route(
             "/noop",
             post(hello).layer(MapRequestLayer::new(|request: Request| request)),
+        )
+        .route(
+            "/extractor",
+            post(verified_hello).with_state(verifier.clone()),
         )
         .route("/inhandler-none", {
             let verifier = verifier.clone();
