@@ -106,7 +106,7 @@ fn prepare(args: &Args) -> Result<Vec<Prepared>, String> {
 
 // One thread: on a 2-core machine the generator shares the cores with the service, and a
 // multi-threaded runtime's worker wake-ups and migrations cost the service more than one
-// thread driving 64 connections does (runs of 5 rounds: 4 100–5 500 acks/s with the default
+// thread driving 64 connections does (runs of 5 rounds: 4 055–5 508 acks/s with the default
 // two workers, 5 900–7 900 with one; BENCHMARKS.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
