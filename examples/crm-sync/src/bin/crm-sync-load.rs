@@ -107,7 +107,7 @@ fn prepare(args: &Args) -> Result<Vec<Prepared>, String> {
 // One thread: on a 2-core machine the generator shares the cores with the service, and a
 // multi-threaded runtime's worker wake-ups and migrations cost the service more than one
 // thread driving 64 connections does (runs of 5 rounds: 4 055–5 508 acks/s with the default
-// two workers, 5 900–7 900 with one; BENCHMARKS.md).
+// two workers, 5 865–7 888 with one; BENCHMARKS.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = match parse_args() {
