@@ -237,57 +237,45 @@ mod tests {
 
     const TIMEOUT: Duration = Duration::from_secs(10);
 
-    /// A body whose chunks are all ready at once, one frame each.
-    struct Chunks(std::vec::IntoIter<&'static [u8]>);
+    type Polled = Poll<Option<Result<Frame<Bytes>, Infallible>>>;
 
-    impl Body for Chunks {
+    /// A body whose every poll is a call of its closure: the bodies below, each in a few
+    /// lines.
+    struct PollFn<F>(F);
+
+    impl<F: FnMut() -> Polled + Unpin> Body for PollFn<F> {
         type Data = Bytes;
         type Error = Infallible;
 
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-            let next = self.get_mut().0.next();
-            Poll::Ready(next.map(|chunk| Ok(Frame::data(Bytes::from_static(chunk)))))
+        fn poll_frame(self: Pin<&mut Self>, _: &mut Context<'_>) -> Polled {
+            (self.get_mut().0)()
         }
     }
 
-    fn frames(chunks: &[&'static [u8]]) -> Chunks {
-        Chunks(Vec::from(chunks).into_iter())
+    /// A body whose chunks are all ready at once, one frame each.
+    fn frames(chunks: &[&'static [u8]]) -> impl Body<Data = Bytes, Error = Infallible> {
+        let mut chunks = Vec::from(chunks).into_iter();
+        PollFn(move || {
+            Poll::Ready(
+                chunks
+                    .next()
+                    .map(|c| Ok(Frame::data(Bytes::from_static(c)))),
+            )
+        })
     }
 
     /// Sends `first`, then nothing, forever: a client that stopped mid-body.
-    struct Stalls(Option<Bytes>);
-
-    impl Body for Stalls {
-        type Data = Bytes;
-        type Error = Infallible;
-
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-            match self.get_mut().0.take() {
-                Some(first) => Poll::Ready(Some(Ok(Frame::data(first)))),
-                None => Poll::Pending,
-            }
-        }
+    fn stalls(first: &'static [u8]) -> impl Body<Data = Bytes, Error = Infallible> {
+        let mut first = Some(Bytes::from_static(first));
+        PollFn(move || match first.take() {
+            Some(first) => Poll::Ready(Some(Ok(Frame::data(first)))),
+            None => Poll::Pending,
+        })
     }
 
     /// Always ready, never ending: an empty data frame on every poll.
-    struct Endless;
-
-    impl Body for Endless {
-        type Data = Bytes;
-        type Error = Infallible;
-
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-            Poll::Ready(Some(Ok(Frame::data(Bytes::new()))))
-        }
+    fn endless() -> impl Body<Data = Bytes, Error = Infallible> {
+        PollFn(|| Poll::Ready(Some(Ok(Frame::data(Bytes::new())))))
     }
 
     fn buffer<B: Body>(body: B, limit: usize) -> Buffer<B>
@@ -333,7 +321,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_body_that_stalls_arms_the_timer_at_the_first_wait_and_gets_408() {
-        let mut buffer = pin!(buffer(Stalls(Some(Bytes::from_static(b"ab"))), 4096));
+        let mut buffer = pin!(buffer(stalls(b"ab"), 4096));
         let start = tokio::time::Instant::now();
         let first = std::future::poll_fn(|cx| Poll::Ready(buffer.as_mut().poll(cx))).await;
         assert!(first.is_pending());
@@ -349,7 +337,7 @@ mod tests {
     #[tokio::test]
     async fn an_always_ready_endless_body_is_cut_off_at_the_timeout() {
         let timeout = Duration::from_millis(50);
-        let buffer = match Buffer::new(&HeaderMap::new(), Endless, 4096, timeout) {
+        let buffer = match Buffer::new(&HeaderMap::new(), endless(), 4096, timeout) {
             Ok(buffer) => buffer,
             Err(_) => panic!("refused before reading"),
         };
@@ -378,7 +366,7 @@ mod tests {
     fn an_announced_length_over_the_limit_is_refused_before_reading() {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_LENGTH, "6".parse().unwrap());
-        assert!(Buffer::new(&headers, Endless, 5, TIMEOUT).is_err());
+        assert!(Buffer::new(&headers, endless(), 5, TIMEOUT).is_err());
         assert!(
             Buffer::new(
                 &HeaderMap::new(),
@@ -388,6 +376,6 @@ mod tests {
             )
             .is_err()
         );
-        assert!(Buffer::new(&headers, Endless, 6, TIMEOUT).is_ok());
+        assert!(Buffer::new(&headers, endless(), 6, TIMEOUT).is_ok());
     }
 }
