@@ -79,8 +79,8 @@ fn parse_args() -> Result<Args, String> {
 /// The request every connection sends: path(s), headers and body, built once.
 struct Template {
     addr: SocketAddr,
-    /// The URL's path, and the `--alternate-with` path if any.
-    paths: Vec<String>,
+    /// The URL's path, and the `--alternate-with` path if any, parsed once.
+    paths: Vec<http::Uri>,
     headers: http::HeaderMap,
     body: Bytes,
 }
@@ -102,12 +102,13 @@ impl Template {
             delivery_headers(Provider::StandardWebhooks, STANDARD_SECRET, &body, &params);
         headers.insert(http::header::HOST, host.parse().map_err(|_| "bad host")?);
         let path = if path.is_empty() { "/" } else { path };
-        let mut paths = vec![path.to_owned()];
+        let uri = |path: &str| path.parse().map_err(|_| format!("not a path: {path}"));
+        let mut paths = vec![uri(path)?];
         if let Some(other) = &args.alternate {
             if !other.starts_with('/') {
                 return Err("--alternate-with takes a path starting with /".to_owned());
             }
-            paths.push(other.clone());
+            paths.push(uri(other)?);
         }
         Ok(Template {
             addr,
@@ -121,7 +122,7 @@ impl Template {
     fn request(&self, which: usize) -> http::Request<Full<Bytes>> {
         let mut request = http::Request::new(Full::new(self.body.clone()));
         *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = self.paths[which].parse().unwrap_or_default();
+        *request.uri_mut() = self.paths[which].clone();
         *request.headers_mut() = self.headers.clone();
         request
     }
