@@ -14,6 +14,7 @@ use bookhook_verify::{Provider, Verifier};
 
 use crate::hubspot::HubSpotToken;
 use crate::inbox::Durability;
+use crate::server::{self, Limits};
 use crate::worker::RetryPolicy;
 
 /// Default listen address.
@@ -26,6 +27,10 @@ pub const DEFAULT_HUBSPOT_BASE_URL: &str = "https://api.hubapi.com";
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 /// Default per-request timeout towards the CRM.
 pub const DEFAULT_HUBSPOT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `CRM_SYNC_HEADER_TIMEOUT_SECS`.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `CRM_SYNC_IDLE_TIMEOUT_SECS`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The environment variable holding each provider's secret(s), in route order.
 pub const SECRET_VARS: [(Provider, &str); 7] = [
@@ -69,6 +74,49 @@ pub struct CrmConfig {
     pub retry: RetryPolicy,
 }
 
+/// Connection-level limits. The connection cap's default depends on the file limit, which
+/// is only known (and raised) at start-up: see [`Connections::limits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// `CRM_SYNC_HEADER_TIMEOUT_SECS`.
+    pub header_timeout: Duration,
+    /// `CRM_SYNC_IDLE_TIMEOUT_SECS`.
+    pub idle_timeout: Duration,
+    /// `CRM_SYNC_MAX_CONNECTIONS`, or `None` for a share of the file limit.
+    pub max_connections: Option<usize>,
+}
+
+impl Connections {
+    /// The limits to serve with, given the soft file limit in force (`None`: unknown).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming `CRM_SYNC_MAX_CONNECTIONS` if it asks for more connections
+    /// than the file limit can hold.
+    pub fn limits(&self, nofile: Option<u64>) -> Result<Limits, ConfigError> {
+        let max_connections = match (self.max_connections, nofile) {
+            (Some(n), Some(nofile)) if n > server::max_connections_allowed(nofile) => {
+                return Err(ConfigError {
+                    var: "CRM_SYNC_MAX_CONNECTIONS",
+                    reason: format!(
+                        "the file limit ({nofile}) holds at most {} connections; lower it or \
+                         raise the hard limit (ulimit -Hn)",
+                        server::max_connections_allowed(nofile)
+                    ),
+                });
+            }
+            (Some(n), _) => n,
+            (None, Some(nofile)) => server::default_max_connections(nofile),
+            (None, None) => server::DEFAULT_MAX_CONNECTIONS_CEILING,
+        };
+        Ok(Limits {
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections,
+        })
+    }
+}
+
 /// Everything the service needs to start. `Debug` shows no secret.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -84,6 +132,8 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// The CRM side.
     pub crm: CrmConfig,
+    /// Connection-level limits.
+    pub connections: Connections,
 }
 
 /// A variable is set to something unusable. The message names the variable and says
@@ -231,6 +281,28 @@ impl Config {
                 "expected 0 < CRM_SYNC_RETRY_BASE_MS <= CRM_SYNC_RETRY_MAX_MS",
             ));
         }
+        let secs = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            match number(&lookup, var, default.as_secs())? {
+                0 => Err(invalid(var, "expected a positive number of seconds")),
+                n => Ok(Duration::from_secs(n)),
+            }
+        };
+        let connections = Connections {
+            header_timeout: secs("CRM_SYNC_HEADER_TIMEOUT_SECS", DEFAULT_HEADER_TIMEOUT)?,
+            idle_timeout: secs("CRM_SYNC_IDLE_TIMEOUT_SECS", DEFAULT_IDLE_TIMEOUT)?,
+            max_connections: match lookup("CRM_SYNC_MAX_CONNECTIONS")? {
+                None => None,
+                Some(v) => Some(
+                    v.trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| {
+                            invalid("CRM_SYNC_MAX_CONNECTIONS", "expected a positive number")
+                        })?,
+                ),
+            },
+        };
         let crm = CrmConfig {
             token,
             base_url,
@@ -244,6 +316,7 @@ impl Config {
             body_limit,
             routes,
             crm,
+            connections,
         })
     }
 
@@ -290,6 +363,25 @@ mod tests {
         assert!(c.crm.token.is_none());
         assert_eq!(c.crm.base_url, "https://api.hubapi.com");
         assert_eq!(c.crm.retry, RetryPolicy::default());
+        assert_eq!(c.connections.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.connections.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.connections.max_connections, None);
+    }
+
+    #[test]
+    fn the_connection_cap_must_fit_the_file_limit() {
+        let c = config(&[("CRM_SYNC_MAX_CONNECTIONS", "960")]).unwrap();
+        assert_eq!(c.connections.limits(Some(1024)).unwrap().max_connections, 960);
+        let err = config(&[("CRM_SYNC_MAX_CONNECTIONS", "961")])
+            .unwrap()
+            .connections
+            .limits(Some(1024))
+            .unwrap_err();
+        assert_eq!(err.var, "CRM_SYNC_MAX_CONNECTIONS");
+        assert!(err.to_string().contains("at most 960"), "{err}");
+        // Unset: a share of the limit.
+        let c = config(&[]).unwrap();
+        assert_eq!(c.connections.limits(Some(1024)).unwrap().max_connections, 720);
     }
 
     #[test]
@@ -329,6 +421,10 @@ mod tests {
             ("HUBSPOT_TOKEN", " "),
             ("HUBSPOT_TIMEOUT_MS", "soon"),
             ("HUBSPOT_BASE_URL", "api.hubapi.com"),
+            ("CRM_SYNC_HEADER_TIMEOUT_SECS", "0"),
+            ("CRM_SYNC_IDLE_TIMEOUT_SECS", "1.5"),
+            ("CRM_SYNC_MAX_CONNECTIONS", "0"),
+            ("CRM_SYNC_MAX_CONNECTIONS", "many"),
         ] {
             assert_eq!(config(&[(var, value)]).unwrap_err().var, var, "{var}");
         }

@@ -307,6 +307,8 @@ impl From<rusqlite::Error> for InboxError {
 enum Command {
     Store(NewDelivery, oneshot::Sender<Result<Stored, InboxError>>),
     Update(Vec<i64>, Change, oneshot::Sender<Result<usize, InboxError>>),
+    /// A write that changes nothing visible, to find out whether writing works again.
+    Probe(oneshot::Sender<Result<(), InboxError>>),
     Close,
 }
 
@@ -319,9 +321,25 @@ struct Shared {
     skipped: AtomicU64,
     /// Signalled after a commit that added pending rows.
     new_pending: Notify,
+    /// Why the inbox cannot write, as of the last write tried (`None`: it succeeded).
+    fault: Mutex<Option<String>>,
 }
 
 impl Shared {
+    fn set_fault(&self, fault: Option<String>) {
+        let mut current = self.fault.lock().unwrap_or_else(|p| p.into_inner());
+        match (&*current, &fault) {
+            (Some(_), None) => tracing::info!("the inbox writes again"),
+            (None, Some(why)) => tracing::error!("{why}; answering 503 until a write succeeds"),
+            _ => {}
+        }
+        *current = fault;
+    }
+
+    fn fault(&self) -> Option<String> {
+        self.fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     fn counter(&self, status: Status) -> &AtomicU64 {
         match status {
             Status::Pending => &self.pending,
@@ -376,6 +394,11 @@ impl Inbox {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         reader.busy_timeout(Duration::from_secs(5))?;
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let probe = Probe {
+            commands: tx.clone(),
+            shared: Arc::clone(&shared),
+        };
         let checkpoint_conn = Connection::open(path)?;
         // PASSIVE never waits, and the idle-time TRUNCATE must not either: it is skipped
         // when the writer holds the lock, and tried again on the next round.
@@ -383,10 +406,9 @@ impl Inbox {
         let (stop_checkpoints, stop_rx) = std::sync::mpsc::channel();
         let checkpointer = std::thread::Builder::new()
             .name("inbox-checkpointer".to_owned())
-            .spawn(move || checkpoint_loop(&checkpoint_conn, &stop_rx))
+            .spawn(move || checkpoint_loop(&checkpoint_conn, &stop_rx, &probe))
             .map_err(|e| InboxError::Sqlite(format!("cannot start the checkpointer: {e}")))?;
 
-        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let wal_path = wal_path_of(path);
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -501,6 +523,17 @@ impl Inbox {
         }
     }
 
+    /// `Ok` while the inbox can write; otherwise why not, in one line (the disk is full,
+    /// the writer has stopped...). Turns `Ok` again after the next successful commit; while
+    /// it is not `Ok` the checkpointer tries a small write every half second.
+    ///
+    /// # Errors
+    ///
+    /// The reason, as a short message without row data.
+    pub fn health(&self) -> Result<(), String> {
+        self.shared.fault().map_or(Ok(()), Err)
+    }
+
     /// Resolves once new pending rows have been committed since the last call (a wake-up
     /// that happened while nobody waited is kept, so none is lost).
     pub async fn new_pending(&self) {
@@ -571,9 +604,10 @@ impl Checkpoint {
 /// blocks the writer; frames still being appended are taken by the next round. A round
 /// that finds every frame copied means the writer is idle: the WAL is then truncated to
 /// zero bytes, unless the writer has just started again (the lock is not waited for).
-fn checkpoint_loop(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
+fn checkpoint_loop(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>, probe: &Probe) {
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY)
     {
+        probe.if_faulty();
         match Checkpoint::run(conn, "PASSIVE") {
             Ok(done) if !done.busy && done.frames > 0 && done.copied == done.frames => {
                 if let Err(err) = Checkpoint::run(conn, "TRUNCATE") {
@@ -582,6 +616,27 @@ fn checkpoint_loop(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed; retrying later"),
+        }
+    }
+}
+
+/// Lets the checkpointer find out whether a faulty inbox can write again: a load balancer
+/// that saw `/healthz` answer 503 sends no more deliveries, so without a probe nothing
+/// would ever write, and the health would never recover.
+struct Probe {
+    commands: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+}
+
+impl Probe {
+    fn if_faulty(&self) {
+        if self.shared.fault().is_none() {
+            return;
+        }
+        let (reply, answer) = oneshot::channel();
+        // The writer records the outcome itself; a full queue means writes are being tried.
+        if self.commands.try_send(Command::Probe(reply)).is_ok() {
+            let _ = answer.blocking_recv();
         }
     }
 }
@@ -652,12 +707,14 @@ fn load_counts(conn: &Connection, shared: &Shared) -> Result<(), InboxError> {
 enum Reply {
     Store(oneshot::Sender<Result<Stored, InboxError>>),
     Update(oneshot::Sender<Result<usize, InboxError>>),
+    Probe(oneshot::Sender<Result<(), InboxError>>),
 }
 
 /// What one command did inside the (not yet committed) transaction.
 enum Done {
     Stored(Stored),
     Updated(usize),
+    Probed,
 }
 
 /// Counter changes of a batch, applied only if it commits.
@@ -736,6 +793,9 @@ fn write_loop(
             bound_wal(&conn, wal);
         }
     }
+    // Expected at shutdown, so set without the error log of `set_fault`.
+    *shared.fault.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some("the inbox writer has stopped".to_owned());
     // Fold the WAL back into the database file so a clean stop leaves one file.
     if let Err(err) = Checkpoint::run(&conn, "TRUNCATE") {
         tracing::warn!(error = %err, "final WAL checkpoint failed");
@@ -763,6 +823,15 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Command>, shared: &Shared) {
                     replies.push(Reply::Update(reply));
                     results.push(update(&tx, &ids, &change, &now, &mut deltas).map(Done::Updated));
                 }
+                Command::Probe(reply) => {
+                    replies.push(Reply::Probe(reply));
+                    // Rewriting the schema version writes a page: a real write, no change.
+                    results.push(
+                        tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)
+                            .map(|()| Done::Probed)
+                            .map_err(InboxError::from),
+                    );
+                }
                 Command::Close => {}
             }
         }
@@ -772,7 +841,9 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Command>, shared: &Shared) {
 
     if let Err(err) = &committed {
         tracing::error!(error = %err, commands = replies.len(), "inbox commit failed");
+        shared.set_fault(Some(format!("inbox cannot write: {err}")));
     } else {
+        shared.set_fault(None);
         deltas.apply(shared);
         if deltas.added[Deltas::index(Status::Pending)] > 0 {
             shared.new_pending.notify_one();
@@ -789,10 +860,13 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Command>, shared: &Shared) {
         match (reply, result) {
             (Reply::Store(tx), Ok(Done::Stored(s))) => drop(tx.send(Ok(s))),
             (Reply::Update(tx), Ok(Done::Updated(n))) => drop(tx.send(Ok(n))),
+            (Reply::Probe(tx), Ok(Done::Probed)) => drop(tx.send(Ok(()))),
             (Reply::Store(tx), Err(e)) => drop(tx.send(Err(e))),
             (Reply::Update(tx), Err(e)) => drop(tx.send(Err(e))),
+            (Reply::Probe(tx), Err(e)) => drop(tx.send(Err(e))),
             (Reply::Store(tx), Ok(_)) => drop(tx.send(Err(InboxError::Closed))),
             (Reply::Update(tx), Ok(_)) => drop(tx.send(Err(InboxError::Closed))),
+            (Reply::Probe(tx), Ok(_)) => drop(tx.send(Err(InboxError::Closed))),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod dedupe;
 pub mod hubspot;
 pub mod inbox;
 pub mod routes;
+pub mod server;
 pub mod stats;
 pub mod worker;
 
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::hubspot::HubSpot;
 use crate::inbox::{Inbox, InboxError};
 use crate::routes::AppState;
@@ -34,6 +35,8 @@ pub enum RunError {
     Crm(String),
     /// The listener failed.
     Io(std::io::Error),
+    /// The configuration cannot work on this machine (the message names the variable).
+    Config(ConfigError),
 }
 
 impl fmt::Display for RunError {
@@ -42,6 +45,7 @@ impl fmt::Display for RunError {
             RunError::Inbox(err) => write!(f, "inbox: {err}"),
             RunError::Crm(msg) => write!(f, "crm client: {msg}"),
             RunError::Io(err) => write!(f, "server: {err}"),
+            RunError::Config(err) => write!(f, "{err}"),
         }
     }
 }
@@ -56,13 +60,24 @@ impl std::error::Error for RunError {}
 ///
 /// # Errors
 ///
-/// [`RunError`] if the inbox cannot be opened, the CRM client cannot be built, or the
-/// server fails.
+/// [`RunError`] if the connection cap does not fit the file limit, the inbox cannot be
+/// opened, the CRM client cannot be built, or the server fails.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    // Before anything opens a file: every connection is a descriptor.
+    let nofile = server::raise_file_limit();
+    let limits = config.connections.limits(nofile).map_err(RunError::Config)?;
+    tracing::info!(
+        file_limit = nofile,
+        max_connections = limits.max_connections,
+        header_timeout_secs = limits.header_timeout.as_secs(),
+        idle_timeout_secs = limits.idle_timeout.as_secs(),
+        "connection limits"
+    );
+
     let crm = match &config.crm.token {
         Some(token) => Some(
             HubSpot::new(&config.crm.base_url, token, config.crm.timeout).map_err(RunError::Crm)?,
@@ -107,8 +122,7 @@ pub async fn serve(
 
     let addr = listener.local_addr().map_err(RunError::Io)?;
     tracing::info!("listening on {addr}");
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let served = server::serve(listener, app, limits, shutdown)
         .await
         .map_err(RunError::Io);
     tracing::info!("no longer accepting; in-flight requests drained");

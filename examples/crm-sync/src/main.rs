@@ -41,6 +41,11 @@ fn main() -> ExitCode {
         };
         match crm_sync::serve(config, listener, crm_sync::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
+            Err(crm_sync::RunError::Config(err)) => {
+                tracing::error!(variable = err.var, "invalid configuration: {err}");
+                eprintln!("crm-sync: {err}");
+                ExitCode::from(2)
+            }
             Err(err) => {
                 tracing::error!("{err}");
                 eprintln!("crm-sync: {err}");

@@ -68,9 +68,14 @@ pub fn router(config: &Config, state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Liveness: the process serves HTTP.
-async fn healthz() -> &'static str {
-    "ok"
+/// Readiness: `200 ok` while the inbox can store deliveries, else `503` with the reason in
+/// one line (disk full, database unreachable, writer stopped), so a load balancer stops
+/// sending deliveries that could only be refused.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.inbox.health() {
+        Ok(()) => plain(StatusCode::OK, "ok"),
+        Err(why) => plain(StatusCode::SERVICE_UNAVAILABLE, &why),
+    }
 }
 
 /// The counters and the inbox's row counts as JSON.
