@@ -371,7 +371,10 @@ mod tests {
     #[test]
     fn the_connection_cap_must_fit_the_file_limit() {
         let c = config(&[("CRM_SYNC_MAX_CONNECTIONS", "960")]).unwrap();
-        assert_eq!(c.connections.limits(Some(1024)).unwrap().max_connections, 960);
+        assert_eq!(
+            c.connections.limits(Some(1024)).unwrap().max_connections,
+            960
+        );
         let err = config(&[("CRM_SYNC_MAX_CONNECTIONS", "961")])
             .unwrap()
             .connections
@@ -381,7 +384,10 @@ mod tests {
         assert!(err.to_string().contains("at most 960"), "{err}");
         // Unset: a share of the limit.
         let c = config(&[]).unwrap();
-        assert_eq!(c.connections.limits(Some(1024)).unwrap().max_connections, 720);
+        assert_eq!(
+            c.connections.limits(Some(1024)).unwrap().max_connections,
+            720
+        );
     }
 
     #[test]

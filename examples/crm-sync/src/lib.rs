@@ -69,7 +69,10 @@ pub async fn serve(
 ) -> Result<(), RunError> {
     // Before anything opens a file: every connection is a descriptor.
     let nofile = server::raise_file_limit();
-    let limits = config.connections.limits(nofile).map_err(RunError::Config)?;
+    let limits = config
+        .connections
+        .limits(nofile)
+        .map_err(RunError::Config)?;
     tracing::info!(
         file_limit = nofile,
         max_connections = limits.max_connections,

@@ -493,7 +493,10 @@ mod tests {
         drop(request);
         // Idle keep-alive: the idle timeout from the end of the request.
         let idle_at = a.deadline(&limits).unwrap();
-        assert_eq!(idle_at, start + Duration::from_secs(3) + limits.idle_timeout);
+        assert_eq!(
+            idle_at,
+            start + Duration::from_secs(3) + limits.idle_timeout
+        );
         tokio::time::advance(Duration::from_secs(5)).await;
         // A new request begins: its headers are due within the header timeout.
         a.read();

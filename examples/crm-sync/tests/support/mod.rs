@@ -275,6 +275,8 @@ pub struct Service {
 pub struct ServiceBuilder {
     db: PathBuf,
     env: Vec<(String, String)>,
+    /// `ulimit` arguments applied to the child alone (e.g. `-Sn 1024`).
+    ulimits: Vec<String>,
 }
 
 impl ServiceBuilder {
@@ -282,7 +284,20 @@ impl ServiceBuilder {
         ServiceBuilder {
             db: db.to_owned(),
             env: Vec::new(),
+            ulimits: Vec::new(),
         }
+    }
+
+    /// Lowers the child's soft file limit (its hard limit stays).
+    pub fn soft_file_limit(mut self, n: u64) -> Self {
+        self.ulimits.push(format!("-Sn {n}"));
+        self
+    }
+
+    /// Lowers the child's soft and hard file limits.
+    pub fn hard_file_limit(mut self, n: u64) -> Self {
+        self.ulimits.push(format!("-n {n}"));
+        self
     }
 
     /// Every provider's secret.
@@ -307,7 +322,20 @@ impl ServiceBuilder {
     }
 
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crm-sync"));
+        let binary = env!("CARGO_BIN_EXE_crm-sync");
+        let mut cmd = if self.ulimits.is_empty() {
+            Command::new(binary)
+        } else {
+            // The limits apply to the shell, which then becomes the service.
+            let limits: String = self
+                .ulimits
+                .iter()
+                .map(|l| format!("ulimit {l}; "))
+                .collect();
+            let mut sh = Command::new("/bin/sh");
+            sh.args(["-c", &format!("{limits}exec \"$0\""), binary]);
+            sh
+        };
         cmd.env_clear()
             .env("CRM_SYNC_ADDR", "127.0.0.1:0")
             .env("CRM_SYNC_DB", &self.db)
