@@ -329,48 +329,6 @@ impl Error for InvalidEvent {
     }
 }
 
-/// The verifying provider has no event types in `bookhook-events` (the two crates' provider
-/// lists disagree): read the body with [`VerifiedBody`](crate::VerifiedBody) instead.
-/// Status 500.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnsupportedProvider {
-    provider: Provider,
-}
-
-impl UnsupportedProvider {
-    /// The cause label: `unsupported_provider`.
-    pub const fn cause(&self) -> &'static str {
-        "unsupported_provider"
-    }
-
-    pub(crate) const fn new(provider: Provider) -> Self {
-        UnsupportedProvider { provider }
-    }
-
-    /// The provider that verified the delivery.
-    pub const fn provider(&self) -> Provider {
-        self.provider
-    }
-
-    /// `500 Internal Server Error`.
-    pub const fn status(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
-    }
-
-    /// `no event types for <provider>`.
-    pub fn body_text(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl fmt::Display for UnsupportedProvider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "no event types for {}", self.provider)
-    }
-}
-
-impl Error for UnsupportedProvider {}
-
 /// Implements `IntoResponse` for leaf types (the composites have their own).
 macro_rules! leaf_into_response {
     ($($leaf:ty),* $(,)?) => {$(
@@ -388,7 +346,6 @@ leaf_into_response!(
     BodyReadFailed,
     NoVerifier,
     InvalidEvent,
-    UnsupportedProvider,
 );
 
 /// Defines a composite rejection: the enum, `From` for each leaf, `status`, `body_text`,
@@ -500,8 +457,6 @@ composite_rejection! {
         /// The verified body is not valid JSON for the event type: 400 (see
         /// [`InvalidEvent`]).
         InvalidEvent(InvalidEvent),
-        /// The provider has no event types: 500.
-        UnsupportedProvider(UnsupportedProvider),
     }
 }
 

@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 
 use crate::booking::{BookingEvent, BookingKind, id_in, rfc3339_in};
 use crate::error::EventError;
-use crate::provider::Provider;
+use crate::provider::{Decode, Provider};
 
 /// The booking event names this crate knows (`booking_canceled` is accepted as well).
 pub const EVENT_NAMES: [&str; 4] = [

@@ -118,16 +118,7 @@ impl FromDelivery for BookingEvent {
     /// (a header) when present, else keeps the id the body carried (Bookable's envelope
     /// `id`). The body's event name is authoritative; `delivery.event_type` is not used.
     fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, EventError> {
-        let body = delivery.body;
-        let mut event = match delivery.provider {
-            Provider::Slatis => Self::from(crate::slatis::Event::from_slice(body)?),
-            Provider::Slotflow => Self::from(crate::slotflow::Event::from_slice(body)?),
-            Provider::Bookable => Self::from(crate::bookable::Event::from_slice(body)?),
-            Provider::SchedulingKit => Self::from(crate::schedulingkit::Event::from_slice(body)?),
-            Provider::CalCom => Self::from(crate::calcom::Event::from_slice(body)?),
-            Provider::Calendly => Self::from(crate::calendly::Event::from_slice(body)?),
-            Provider::StandardWebhooks => Self::from(crate::standard::Event::from_slice(body)?),
-        };
+        let mut event = crate::registry::normalize_as(delivery.provider, delivery.body)?;
         if let Some(id) = delivery.delivery_id.filter(|id| !id.is_empty()) {
             event.delivery_id = Some(id.to_owned());
         }

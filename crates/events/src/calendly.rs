@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 
 use crate::booking::{Attendee, BookingEvent, BookingKind, id_in, rfc3339_in};
 use crate::error::EventError;
-use crate::provider::Provider;
+use crate::provider::{Decode, Provider};
 
 /// The event names this crate knows.
 pub const EVENT_NAMES: [&str; 5] = [

@@ -3,7 +3,8 @@
 use core::fmt;
 
 use crate::error::EventError;
-use crate::provider::Provider;
+use crate::provider::{Decode, Provider};
+use crate::registry::ProviderEvent;
 
 /// What a verified request carries besides its body.
 ///
@@ -103,32 +104,18 @@ impl FromDelivery for serde_json::Value {
     }
 }
 
-/// Implements [`FromDelivery`] for a provider module's `Event`.
-macro_rules! provider_event_from_delivery {
-    ($($module:ident),* $(,)?) => {$(
-        impl FromDelivery for crate::$module::Event {
-            fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, EventError> {
-                if delivery.provider != Self::PROVIDER {
-                    return Err(EventError::WrongProvider {
-                        expected: Self::PROVIDER,
-                        got: delivery.provider,
-                    });
-                }
-                Self::from_slice(delivery.body)
-            }
+/// Every provider module's `Event`: checks the provider first.
+impl<E: ProviderEvent> FromDelivery for E {
+    fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, EventError> {
+        if delivery.provider != E::PROVIDER {
+            return Err(EventError::WrongProvider {
+                expected: E::PROVIDER,
+                got: delivery.provider,
+            });
         }
-    )*};
+        E::from_slice(delivery.body)
+    }
 }
-
-provider_event_from_delivery!(
-    slatis,
-    slotflow,
-    bookable,
-    schedulingkit,
-    calcom,
-    calendly,
-    standard
-);
 
 #[cfg(test)]
 mod tests {

@@ -103,26 +103,10 @@ fn redacted_data_reason(msg: &str) -> String {
     }
 }
 
-/// A provider name that is not one of [`Provider::ALL`]'s identifiers.
-///
-/// The message lists the valid names; it does not repeat the input.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown provider; expected one of: slatis, slotflow, bookable, schedulingkit, calcom, calendly, standard"
-)]
-pub struct UnknownProvider {
-    _private: (),
-}
-
-impl UnknownProvider {
-    pub(crate) const fn new() -> Self {
-        UnknownProvider { _private: () }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::Decode;
 
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]

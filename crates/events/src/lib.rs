@@ -15,8 +15,10 @@ mod booking;
 mod delivery;
 mod error;
 mod provider;
+mod registry;
 
 pub use booking::{Attendee, BookingEvent, BookingKind};
 pub use delivery::{Delivery, FromDelivery};
-pub use error::{EventError, UnknownProvider};
-pub use provider::Provider;
+pub use error::EventError;
+pub use provider::{ByProvider, Provider, UnknownProvider};
+pub use registry::ProviderEvent;

@@ -18,7 +18,7 @@
 //! # Ok::<(), bookhook_events::EventError>(())
 //! ```
 
-use crate::provider::Provider;
+use crate::provider::{ByProvider, Provider};
 
 macro_rules! fixture {
     ($provider:literal, $name:literal) => {
@@ -206,16 +206,19 @@ const SAMPLES: &[(Provider, &str, &str)] = &[
 /// Calendly's `invitee.created`, the others' creation event). For the seeded providers
 /// this is the example from their docs, verbatim.
 pub fn booking_created(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Slatis => fixture!("slatis", "BOOKING_CREATED"),
-        Provider::Slotflow => fixture!("slotflow", "booking.confirmed"),
-        Provider::Bookable => fixture!("bookable", "booking_created"),
-        Provider::SchedulingKit => fixture!("schedulingkit", "booking.created"),
-        Provider::CalCom => fixture!("calcom", "BOOKING_CREATED"),
-        Provider::Calendly => fixture!("calendly", "invitee.created"),
-        Provider::StandardWebhooks => fixture!("standard", "booking.created"),
-    }
+    BOOKING_CREATED.get(provider)
 }
+
+/// The registry line per provider: its booking-created sample.
+const BOOKING_CREATED: ByProvider<&str> = ByProvider {
+    slatis: fixture!("slatis", "BOOKING_CREATED"),
+    slotflow: fixture!("slotflow", "booking.confirmed"),
+    bookable: fixture!("bookable", "booking_created"),
+    schedulingkit: fixture!("schedulingkit", "booking.created"),
+    calcom: fixture!("calcom", "BOOKING_CREATED"),
+    calendly: fixture!("calendly", "invitee.created"),
+    standard: fixture!("standard", "booking.created"),
+};
 
 /// The sample body for `provider`'s event `name` (the raw name, e.g. `"invitee.canceled"`),
 /// if there is one.

@@ -27,7 +27,7 @@ use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
 
 use crate::booking::{Attendee, BookingEvent, BookingKind, rfc3339_in};
 use crate::error::EventError;
-use crate::provider::Provider;
+use crate::provider::{Decode, Provider};
 
 /// The 13 event names SchedulingKit documents, in the order of its docs.
 pub const EVENT_NAMES: [&str; 13] = [

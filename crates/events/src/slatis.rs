@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use crate::booking::{Attendee as BookingAttendee, BookingEvent, BookingKind, rfc3339_in};
 use crate::error::EventError;
-use crate::provider::Provider;
+use crate::provider::{Decode, Provider};
 
 /// The event names Slatis documents, in the order of its docs.
 pub const EVENT_NAMES: [&str; 7] = [

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 
 use crate::booking::{Attendee, BookingEvent, BookingKind, rfc3339_in};
 use crate::error::EventError;
-use crate::provider::Provider;
+use crate::provider::{Decode, Provider};
 
 /// The event names Slotflow documents.
 pub const EVENT_NAMES: [&str; 2] = ["booking.confirmed", "booking.cancelled"];

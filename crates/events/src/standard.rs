@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 
 use crate::booking::{Attendee, BookingEvent, BookingKind, id_in, rfc3339_in};
 use crate::error::EventError;
-use crate::provider::Provider;
+use crate::provider::{Decode, Provider};
 
 /// The `type` names this crate maps to booking kinds (`booking.canceled` is accepted
 /// as well).

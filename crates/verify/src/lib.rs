@@ -14,7 +14,7 @@ mod verifier;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ConfigError, Malformed, VerifyError};
 pub use headers::{HeaderSource, NameFilter};
-pub use provider::{Provider, UnknownProvider};
+pub use provider::{ByProvider, Provider, UnknownProvider};
 pub use secret::SecretSet;
 pub use sign::{SignParams, SignedDelivery, Signer};
 pub use verifier::{DEFAULT_TOLERANCE, Verified, Verifier, VerifierBuilder};

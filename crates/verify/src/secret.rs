@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
+use crate::provider::SchemeOf;
 use crate::{ConfigError, Provider};
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;

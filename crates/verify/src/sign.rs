@@ -7,6 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::provider::SchemeOf;
 use crate::{ConfigError, Provider};
 
 /// Signs bodies the way one provider does, with one secret.

@@ -8,6 +8,7 @@ use subtle::Choice;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use zeroize::Zeroizing;
 
+use crate::provider::SchemeOf;
 use crate::scheme::header::{Fields, Text};
 use crate::scheme::{Credential, Parsed, Request, Timestamp};
 use crate::secret::{Keys, split_list, tags_equal, token_matches};

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bookhook_verify::{Provider, Verifier};
+use bookhook_verify::{ByProvider, Provider, Verifier};
 
 use crate::hubspot::HubSpotToken;
 use crate::inbox::Durability;
@@ -32,16 +32,16 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default `CRM_SYNC_IDLE_TIMEOUT_SECS`.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The environment variable holding each provider's secret(s), in route order.
-pub const SECRET_VARS: [(Provider, &str); 7] = [
-    (Provider::Slatis, "SLATIS_WEBHOOK_SECRET"),
-    (Provider::Slotflow, "SLOTFLOW_WEBHOOK_TOKEN"),
-    (Provider::Bookable, "BOOKABLE_WEBHOOK_SECRET"),
-    (Provider::SchedulingKit, "SCHEDULINGKIT_WEBHOOK_SECRET"),
-    (Provider::CalCom, "CALCOM_WEBHOOK_SECRET"),
-    (Provider::Calendly, "CALENDLY_WEBHOOK_SIGNING_KEY"),
-    (Provider::StandardWebhooks, "STANDARD_WEBHOOK_SECRET"),
-];
+/// The registry line per provider: the environment variable holding its secret(s).
+pub const SECRET_VARS: ByProvider<&str> = ByProvider {
+    slatis: "SLATIS_WEBHOOK_SECRET",
+    slotflow: "SLOTFLOW_WEBHOOK_TOKEN",
+    bookable: "BOOKABLE_WEBHOOK_SECRET",
+    schedulingkit: "SCHEDULINGKIT_WEBHOOK_SECRET",
+    calcom: "CALCOM_WEBHOOK_SECRET",
+    calendly: "CALENDLY_WEBHOOK_SIGNING_KEY",
+    standard: "STANDARD_WEBHOOK_SECRET",
+};
 
 /// One provider route and whether it is live.
 #[derive(Debug, Clone)]
@@ -209,8 +209,8 @@ impl Config {
             .filter(|n| *n > 0)
             .ok_or_else(|| invalid("CRM_SYNC_BODY_LIMIT", "expected a positive number of bytes"))?;
 
-        let mut routes = Vec::with_capacity(SECRET_VARS.len());
-        for (provider, var) in SECRET_VARS {
+        let mut routes = Vec::with_capacity(Provider::ALL.len());
+        for (provider, &var) in SECRET_VARS.iter() {
             let verifier = match lookup(var)? {
                 None => None,
                 Some(list) => Some(

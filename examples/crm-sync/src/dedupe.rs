@@ -13,7 +13,7 @@
 //! Keys are prefixed with their kind (`id:` or `sha256:`) so that an id can never collide
 //! with a hash.
 
-use bookhook_events::{BookingEvent, Provider};
+use bookhook_events::{BookingEvent, ByProvider};
 use sha2::{Digest, Sha256};
 
 /// The dedupe key of a verified delivery: `header_id` is the delivery id the verifier read
@@ -36,16 +36,38 @@ use sha2::{Digest, Sha256};
 /// assert_eq!(dedupe_key(&event, Some("msg_1"), b"{}"), "id:msg_1");
 /// ```
 pub fn dedupe_key(event: &BookingEvent, header_id: Option<&str>, body: &[u8]) -> String {
-    let id = match event.provider {
-        Provider::Bookable => event.delivery_id.as_deref(),
-        Provider::SchedulingKit | Provider::StandardWebhooks => header_id,
-        _ => None,
+    let id = match KEY_SOURCES.get(event.provider) {
+        KeySource::EnvelopeId => event.delivery_id.as_deref(),
+        KeySource::HeaderId => header_id,
+        KeySource::BodyHash => None,
     };
     match id.filter(|id| !id.is_empty()) {
         Some(id) => format!("id:{id}"),
         None => body_hash(body),
     }
 }
+
+/// Where a provider's dedupe key comes from (the design's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeySource {
+    /// The SHA-256 of the verified body.
+    BodyHash,
+    /// The envelope's id (a signed field of the body).
+    EnvelopeId,
+    /// The delivery-id header.
+    HeaderId,
+}
+
+/// The registry line per provider: where its dedupe key comes from.
+const KEY_SOURCES: ByProvider<KeySource> = ByProvider {
+    slatis: KeySource::BodyHash,
+    slotflow: KeySource::BodyHash,
+    bookable: KeySource::EnvelopeId,
+    schedulingkit: KeySource::HeaderId,
+    calcom: KeySource::BodyHash,
+    calendly: KeySource::BodyHash,
+    standard: KeySource::HeaderId,
+};
 
 /// `sha256:<hex>` of the body.
 pub fn body_hash(body: &[u8]) -> String {
@@ -55,6 +77,7 @@ pub fn body_hash(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use bookhook_events::BookingKind;
+    use bookhook_events::Provider;
 
     use super::*;
 

@@ -8,10 +8,6 @@ use bookhook_events::samples;
 use bookhook_verify::{Provider, SignParams};
 use support::*;
 
-fn events_provider(p: Provider) -> bookhook_events::Provider {
-    p.as_str().parse().unwrap()
-}
-
 /// Sends a last Slatis delivery and waits until the fake CRM has it. Rows are sent in
 /// order, so every row stored before it has been dealt with by then.
 async fn flush(client: &reqwest::Client, service: &Service, fake: &FakeHubSpot, tag: &str) {
@@ -36,14 +32,14 @@ async fn every_provider_reaches_the_crm_as_its_attendee_with_the_bearer_token() 
 
     let mut expected = Vec::new();
     for provider in Provider::ALL {
-        let body = samples::booking_created(events_provider(provider));
+        let body = samples::booking_created(provider);
         let (status, text) = Signed::now(provider, body.as_bytes())
             .send(&client, &service)
             .await;
         assert_eq!(status, 202, "{provider}: {text}");
         assert_eq!(text, r#"{"status":"accepted"}"#, "{provider}");
         if provider != Provider::Bookable {
-            expected.push((provider, attendee_of(events_provider(provider), body)));
+            expected.push((provider, attendee_of(provider, body)));
         }
     }
     flush(&client, &service, &fake, "all").await;
@@ -119,7 +115,7 @@ async fn redeliveries_with_new_timestamps_and_signatures_cause_one_upsert() {
         Provider::Calendly,
         Provider::StandardWebhooks,
     ] {
-        let body = samples::booking_created(events_provider(provider)).as_bytes();
+        let body = samples::booking_created(provider).as_bytes();
         let params = |t: i64| {
             let p = SignParams::at(t);
             match provider {
@@ -143,10 +139,7 @@ async fn redeliveries_with_new_timestamps_and_signatures_cause_one_upsert() {
             "{provider}"
         );
         // And once more after the first one reached the CRM.
-        let (email, _) = attendee_of(
-            events_provider(provider),
-            std::str::from_utf8(body).unwrap(),
-        );
+        let (email, _) = attendee_of(provider, std::str::from_utf8(body).unwrap());
         eventually("the first upsert", Duration::from_secs(20), async || {
             fake.delivered_emails().contains(&email).then_some(())
         })

@@ -56,8 +56,7 @@ fn signed(
 
 /// A sample booking body of `provider` with a unique booking id (so dedupe keys differ).
 fn body(provider: Provider, n: usize) -> Vec<u8> {
-    let p: bookhook_events::Provider = provider.as_str().parse().unwrap();
-    let sample = bookhook_events::samples::booking_created(p);
+    let sample = bookhook_events::samples::booking_created(provider);
     let mut value: serde_json::Value = serde_json::from_str(sample).unwrap();
     value["hostile_case"] = serde_json::json!(n);
     value.to_string().into_bytes()

@@ -8,7 +8,7 @@ use bookhook_verify::Provider;
 
 use super::verified_body::verified_body;
 use super::{FromLayer, VerifierSource};
-use crate::rejection::{InvalidEvent, UnsupportedProvider, VerifiedRejection, log};
+use crate::rejection::{InvalidEvent, VerifiedRejection, log};
 
 /// A verified delivery parsed as `T`: a [`BookingEvent`](bookhook_events::BookingEvent),
 /// a provider's typed `Event`, or a `serde_json::Value` (any
@@ -111,8 +111,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let config = V::from_state(state);
         let (bytes, verified) = verified_body(req, config).await?;
-        let provider = events_provider(verified.provider())?;
-        let delivery = Delivery::new(provider, &bytes)
+        let delivery = Delivery::new(verified.provider(), &bytes)
             .with_delivery_id(verified.delivery_id())
             .with_event_type(verified.event_type());
         match T::from_delivery(&delivery) {
@@ -120,20 +119,6 @@ where
             Err(err) => Err(invalid_event(verified.provider(), err)),
         }
     }
-}
-
-/// The events crate's provider of the same name (the two crates share provider names).
-fn events_provider(provider: Provider) -> Result<bookhook_events::Provider, VerifiedRejection> {
-    provider.as_str().parse().map_err(|_| {
-        let rejection = VerifiedRejection::from(UnsupportedProvider::new(provider));
-        log(
-            Some(provider),
-            rejection.status(),
-            rejection.cause(),
-            &rejection,
-        );
-        rejection
-    })
 }
 
 fn invalid_event(provider: Provider, err: EventError) -> VerifiedRejection {

@@ -76,14 +76,8 @@ fn payload(provider: Provider, payload: &Payload) -> Result<Vec<u8>, CliError> {
 }
 
 fn sample(provider: Provider, name: &str) -> Result<&'static str, CliError> {
-    // Both crates name providers identically (`Provider::as_str`); the events crate does
-    // not depend on the verify crate, so the name is the bridge.
-    let events_provider: bookhook_events::Provider = provider
-        .as_str()
-        .parse()
-        .map_err(|_| CliError::Usage(format!("no sample payloads for {provider}")))?;
-    samples::for_event(events_provider, name).ok_or_else(|| {
-        let known: Vec<&str> = samples::event_names(events_provider).collect();
+    samples::for_event(provider, name).ok_or_else(|| {
+        let known: Vec<&str> = samples::event_names(provider).collect();
         CliError::Usage(format!(
             "no sample for {provider} event `{name}`; known events: {}",
             known.join(", ")
@@ -143,8 +137,7 @@ mod tests {
     #[test]
     fn every_provider_has_samples() {
         for provider in Provider::ALL {
-            let events_provider: bookhook_events::Provider = provider.as_str().parse().unwrap();
-            for name in samples::event_names(events_provider) {
+            for name in samples::event_names(provider) {
                 assert!(sample(provider, name).is_ok(), "{provider} {name}");
             }
         }

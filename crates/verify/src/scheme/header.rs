@@ -249,6 +249,7 @@ fn has_space_or_tab(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::SchemeOf;
 
     fn texts<'a>(parts: impl Iterator<Item = Text<'a>>) -> Vec<&'a str> {
         parts.map(Text::to_str).collect()
