@@ -68,8 +68,11 @@ fn normalize<E: ProviderEvent>(body: &[u8]) -> Result<BookingEvent, EventError> 
     E::from_slice(body).map(Into::into)
 }
 
+/// Parses and normalizes one provider's bodies.
+type Normalizer = fn(&[u8]) -> Result<BookingEvent, EventError>;
+
 /// The registry line per provider: how its bodies become a [`BookingEvent`].
-static NORMALIZERS: ByProvider<fn(&[u8]) -> Result<BookingEvent, EventError>> = ByProvider {
+static NORMALIZERS: ByProvider<Normalizer> = ByProvider {
     slatis: normalize::<crate::slatis::Event>,
     slotflow: normalize::<crate::slotflow::Event>,
     bookable: normalize::<crate::bookable::Event>,
