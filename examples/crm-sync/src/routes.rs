@@ -1,9 +1,9 @@
 //! The HTTP surface: one verified route per configured provider, `/healthz`, `/stats`.
 //!
 //! A provider route is `POST /webhooks/<provider>` behind `bookhook-axum`'s
-//! [`VerifyLayer`], so the handler only ever sees verified requests. The handler parses
-//! the body ([`BookingEvent::from_delivery`]), stores it in the inbox and answers only
-//! after the inbox committed:
+//! [`VerifyLayer`], so the handler only ever sees verified requests. Its
+//! [`Verified<BookingEvent>`](Verified) extractor parses the body; the handler stores it in
+//! the inbox and answers only after the inbox committed:
 //!
 //! | case | answer |
 //! |---|---|
@@ -24,8 +24,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bookhook_axum::rejection::RejectionCause;
-use bookhook_axum::{VerifiedBody, VerifyLayer};
-use bookhook_events::{BookingEvent, Delivery, FromDelivery};
+use bookhook_axum::{Verified, VerifyLayer};
+use bookhook_events::BookingEvent;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -82,36 +82,16 @@ async fn stats(State(state): State<AppState>) -> Response {
     Json(state.stats.snapshot(state.inbox.counts())).into_response()
 }
 
-/// A verified delivery: parse, store, then acknowledge.
+/// A verified delivery, parsed by the extractor (a body that is not the provider's JSON
+/// envelope is refused there with `400 invalid JSON: …` and counted as `invalid_json`):
+/// store, then acknowledge.
 async fn receive(
     State(state): State<AppState>,
-    VerifiedBody {
-        bytes: body,
-        verified,
-        ..
-    }: VerifiedBody,
+    Verified(event, verified, body, ..): Verified<BookingEvent>,
 ) -> Response {
     let received_at = OffsetDateTime::now_utc();
     let provider = verified.provider();
     let provider_name = provider.as_str();
-    let delivery = Delivery::new(provider, &body)
-        .with_delivery_id(verified.delivery_id())
-        .with_event_type(verified.event_type());
-    let event = match BookingEvent::from_delivery(&delivery) {
-        Ok(event) => event,
-        Err(err) => {
-            // The message locates the problem without repeating any of the body.
-            tracing::warn!(
-                provider = provider_name,
-                outcome = "rejected",
-                cause = "invalid_json",
-                reason = %err,
-                "webhook refused"
-            );
-            state.stats.rejected("invalid_json");
-            return plain(StatusCode::BAD_REQUEST, &format!("invalid JSON: {err}"));
-        }
-    };
     let disposition = Disposition::of(&event);
     let skip_reason = match &disposition {
         Disposition::Skip(reason) => Some(reason.as_str()),

@@ -28,7 +28,7 @@ pub struct Snapshot {
     /// Of those, redeliveries of a delivery already in the inbox.
     pub duplicates: u64,
     /// Refused requests by cause (`signature_mismatch`, `timestamp_too_old`,
-    /// `body_too_large`, `invalid_json`, ...).
+    /// `payload_too_large`, `invalid_json`, ...).
     pub rejected: BTreeMap<&'static str, u64>,
     /// Inbox rows waiting for the CRM.
     pub pending: u64,
@@ -84,7 +84,7 @@ mod tests {
         stats.received(true);
         stats.rejected("signature_mismatch");
         stats.rejected("signature_mismatch");
-        stats.rejected("body_too_large");
+        stats.rejected("payload_too_large");
         let rows = StatusCounts {
             pending: 1,
             delivered: 2,
@@ -96,7 +96,7 @@ mod tests {
             json,
             serde_json::json!({
                 "received": 2, "duplicates": 1,
-                "rejected": {"body_too_large": 1, "signature_mismatch": 2},
+                "rejected": {"payload_too_large": 1, "signature_mismatch": 2},
                 "pending": 1, "delivered": 2, "failed": 3, "skipped": 4
             })
         );

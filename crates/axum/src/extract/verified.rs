@@ -5,6 +5,7 @@ use std::ops::{Deref, DerefMut};
 use axum_core::extract::{FromRequest, Request};
 use bookhook_events::{Delivery, EventError, FromDelivery};
 use bookhook_verify::Provider;
+use bytes::Bytes;
 
 use super::verified_body::verified_body;
 use super::{FromLayer, VerifierSource};
@@ -16,11 +17,13 @@ use crate::rejection::{InvalidEvent, VerifiedRejection, log};
 ///
 /// Field `0` is the event; field `1` is what verification established (provider, matching
 /// secret, timestamp, and the delivery-id / event-type headers, which the parse also
-/// receives); field `2` only carries `V`, so patterns end with `..`:
-/// `Verified(event, ..)` or `Verified(event, info, ..)`. An unknown event type is not a rejection: it parses as the type's `Unknown`
-/// variant and the handler decides. A body that is not valid JSON for `T` is refused with
-/// `400 invalid JSON: ...`. `V` says where the verifier comes from when no
-/// [`VerifyLayer`](crate::VerifyLayer) ran (see [`VerifierSource`]).
+/// receives); field `2` is the verified bytes, exactly as received (to store, hash or
+/// forward, as `bookhook-actix`'s `Verified` gives them too); field `3` only carries `V`, so
+/// patterns end with `..`: `Verified(event, ..)`, `Verified(event, info, ..)` or
+/// `Verified(event, info, bytes, ..)`. An unknown event type is not a rejection: it parses
+/// as the type's `Unknown` variant and the handler decides. A body that is not valid JSON
+/// for `T` is refused with `400 invalid JSON: ...`. `V` says where the verifier comes from
+/// when no [`VerifyLayer`](crate::VerifyLayer) ran (see [`VerifierSource`]).
 ///
 /// It consumes the body, so it must be the handler's last argument.
 ///
@@ -45,14 +48,17 @@ pub struct Verified<T, V = FromLayer>(
     pub T,
     /// What verification established.
     pub bookhook_verify::Verified,
+    /// The verified bytes, exactly as received.
+    pub Bytes,
     /// Where the verifier comes from without a layer (a type-level marker, no data).
     pub PhantomData<fn() -> V>,
 );
 
 impl<T, V> Verified<T, V> {
-    /// Puts an event and its verification together (e.g. to call a handler in a test).
-    pub fn new(event: T, verified: bookhook_verify::Verified) -> Self {
-        Verified(event, verified, PhantomData)
+    /// Puts an event, its verification and its bytes together (e.g. to call a handler in a
+    /// test).
+    pub fn new(event: T, verified: bookhook_verify::Verified, bytes: Bytes) -> Self {
+        Verified(event, verified, bytes, PhantomData)
     }
 
     /// What verification established.
@@ -60,14 +66,19 @@ impl<T, V> Verified<T, V> {
         &self.1
     }
 
+    /// The verified bytes, exactly as received.
+    pub fn bytes(&self) -> &Bytes {
+        &self.2
+    }
+
     /// The event.
     pub fn into_inner(self) -> T {
         self.0
     }
 
-    /// The event and what verification established.
-    pub fn into_parts(self) -> (T, bookhook_verify::Verified) {
-        (self.0, self.1)
+    /// The event, what verification established, and the verified bytes.
+    pub fn into_parts(self) -> (T, bookhook_verify::Verified, Bytes) {
+        (self.0, self.1, self.2)
     }
 }
 
@@ -87,15 +98,17 @@ impl<T, V> DerefMut for Verified<T, V> {
 
 impl<T: Clone, V> Clone for Verified<T, V> {
     fn clone(&self) -> Self {
-        Verified::new(self.0.clone(), self.1.clone())
+        Verified::new(self.0.clone(), self.1.clone(), self.2.clone())
     }
 }
 
 impl<T: fmt::Debug, V> fmt::Debug for Verified<T, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The length only: a body can hold personal data.
         f.debug_tuple("Verified")
             .field(&self.0)
             .field(&self.1)
+            .field(&format_args!("[{} bytes]", self.2.len()))
             .finish()
     }
 }
@@ -115,7 +128,7 @@ where
             .with_delivery_id(verified.delivery_id())
             .with_event_type(verified.event_type());
         match T::from_delivery(&delivery) {
-            Ok(event) => Ok(Verified::new(event, verified)),
+            Ok(event) => Ok(Verified::new(event, verified, bytes)),
             Err(err) => Err(invalid_event(verified.provider(), err)),
         }
     }

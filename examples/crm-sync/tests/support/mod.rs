@@ -444,7 +444,10 @@ impl Service {
     }
 
     /// `GET /metrics`, parsed: `name{labels}` (labels sorted, as rendered) -> value.
-    pub async fn metrics(&self, client: &reqwest::Client) -> std::collections::BTreeMap<String, f64> {
+    pub async fn metrics(
+        &self,
+        client: &reqwest::Client,
+    ) -> std::collections::BTreeMap<String, f64> {
         let res = client.get(self.url("/metrics")).send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert!(
@@ -596,12 +599,18 @@ pub fn parse_prometheus(text: &str) -> std::collections::BTreeMap<String, f64> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("bad line {line:?}"));
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
         let key = match series.split_once('{') {
             None => series.to_owned(),
             Some((name, labels)) => {
-                let labels = labels.strip_suffix('}').unwrap_or_else(|| panic!("{line:?}"));
+                let labels = labels
+                    .strip_suffix('}')
+                    .unwrap_or_else(|| panic!("{line:?}"));
                 let mut parts: Vec<&str> = labels.split(',').filter(|p| !p.is_empty()).collect();
                 parts.sort_unstable();
                 format!("{name}{{{}}}", parts.join(","))
