@@ -34,10 +34,12 @@ const HMAC: &str = "whsec_c3RhbmRhcmQtRlVaWi1jdXJyZW50LWtleQ==";
 /// The route's public key (index 1) and the sender's secret key of the same pair (the
 /// Standard Webhooks reference server's published example).
 const PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
-const SECRET_KEY: &str = "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
+const SECRET_KEY: &str =
+    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
 /// An attacker's HMAC secret, and an attacker's key pair (made with `openssl genpkey`).
 const ATTACKER_HMAC: &str = "whsec_YXR0YWNrZXIta2V5IQ==";
-const ATTACKER_SECRET_KEY: &str = "whsk_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoDp5TAYvbwjvu9JDw3zRRlLnH2LGuDyq0ShYrUafOOA7Q==";
+const ATTACKER_SECRET_KEY: &str =
+    "whsk_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoDp5TAYvbwjvu9JDw3zRRlLnH2LGuDyq0ShYrUafOOA7Q==";
 /// An HMAC secret whose bytes are the route's public key (anyone can compute its tags).
 const PUBLIC_KEY_AS_HMAC: &str = "whsec_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
 
@@ -186,7 +188,11 @@ impl MixedDelivery {
     /// module docs (a panic is a libFuzzer crash).
     pub fn check(&self) -> Result<Verified, VerifyError> {
         let unix = NOW + i64::from(self.skew % 661) - 330;
-        let id = if self.id.is_empty() { "msg_fuzz" } else { &self.id };
+        let id = if self.id.is_empty() {
+            "msg_fuzz"
+        } else {
+            &self.id
+        };
         let mut value = Vec::new();
         let mut separated = true;
         let mut real = Vec::new();
@@ -202,7 +208,11 @@ impl MixedDelivery {
             }
             separated = false;
             match entry {
-                Entry::Signed { by, label, mangle: how } => {
+                Entry::Signed {
+                    by,
+                    label,
+                    mangle: how,
+                } => {
                     let (own, sig) = entry_of(by.secret(), &self.body, unix, id);
                     let label: Vec<u8> = match label {
                         Label::Own => own.into_bytes(),
@@ -221,7 +231,10 @@ impl MixedDelivery {
         }
         let mut pairs = vec![
             ("webhook-id".to_owned(), id.as_bytes().to_vec()),
-            ("webhook-timestamp".to_owned(), unix.to_string().into_bytes()),
+            (
+                "webhook-timestamp".to_owned(),
+                unix.to_string().into_bytes(),
+            ),
         ];
         match self.split_at.map(|at| usize::from(at).min(value.len())) {
             Some(at) => {
@@ -252,7 +265,11 @@ impl MixedDelivery {
                 map
             });
         if let Some(map) = map {
-            assert_eq!(result, verifier().verify(&map, &self.body), "HeaderMap disagrees");
+            assert_eq!(
+                result,
+                verifier().verify(&map, &self.body),
+                "HeaderMap disagrees"
+            );
         }
 
         match &result {
@@ -301,7 +318,10 @@ fn refusal_is_safe(err: &VerifyError, real: &[String]) {
             assert!(!text.contains(&secret[5..]), "{text:?} contains a key");
         }
         for sig in real {
-            assert!(!text.contains(sig.as_str()), "{text:?} contains a signature");
+            assert!(
+                !text.contains(sig.as_str()),
+                "{text:?} contains a signature"
+            );
         }
     }
 }

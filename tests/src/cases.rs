@@ -56,11 +56,13 @@ pub fn secret(provider: Provider) -> &'static str {
 /// and the `whpk_` public key a receiver verifies with. `A` is the Standard Webhooks
 /// reference server's published example; `B` was made with `openssl genpkey -algorithm
 /// ed25519`.
-pub const SECRET_KEY_A: &str = "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
+pub const SECRET_KEY_A: &str =
+    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
 /// The public half of [`SECRET_KEY_A`].
 pub const PUBLIC_KEY_A: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
 /// A second sender's secret key.
-pub const SECRET_KEY_B: &str = "whsk_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoDp5TAYvbwjvu9JDw3zRRlLnH2LGuDyq0ShYrUafOOA7Q==";
+pub const SECRET_KEY_B: &str =
+    "whsk_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoDp5TAYvbwjvu9JDw3zRRlLnH2LGuDyq0ShYrUafOOA7Q==";
 /// The public half of [`SECRET_KEY_B`].
 pub const PUBLIC_KEY_B: &str = "whpk_6eUwGL28I77vSQ8N80UZS5x9ixrg8qtEoWK1GnzjgO0=";
 /// An HMAC secret whose bytes are [`SECRET_KEY_B`]'s ed25519 seed: a verifier holding it must
@@ -117,8 +119,7 @@ pub fn sign(
 }
 
 fn sign_with(signer: Signer, body: &[u8], at: i64) -> (Vec<(String, String)>, Option<String>) {
-    let signed = signer
-        .sign(body, &SignParams::at(at).id("msg_case_1"));
+    let signed = signer.sign(body, &SignParams::at(at).id("msg_case_1"));
     let headers = signed
         .headers()
         .iter()
@@ -409,7 +410,14 @@ fn v1a(body: &str, t: i64, ok: &'static str) -> Vec<Case> {
         }
     }
     vec![
-        row("valid", mixed(), signed(SECRET_KEY_A, bytes, t), bytes.to_vec(), 200, ok),
+        row(
+            "valid",
+            mixed(),
+            signed(SECRET_KEY_A, bytes, t),
+            bytes.to_vec(),
+            200,
+            ok,
+        ),
         row(
             "valid, the public key is the only key",
             standard_verifier(&[PUBLIC_KEY_A]),
@@ -461,7 +469,11 @@ fn v1a(body: &str, t: i64, ok: &'static str) -> Vec<Case> {
         row(
             "mixed header, the v1a entry matches",
             mixed(),
-            signed(&format!("{HMAC_SECRET_EQUAL_TO_SEED_B},{SECRET_KEY_A}"), bytes, t),
+            signed(
+                &format!("{HMAC_SECRET_EQUAL_TO_SEED_B},{SECRET_KEY_A}"),
+                bytes,
+                t,
+            ),
             bytes.to_vec(),
             200,
             ok,
@@ -469,7 +481,11 @@ fn v1a(body: &str, t: i64, ok: &'static str) -> Vec<Case> {
         row(
             "mixed header, neither entry matches",
             mixed(),
-            signed(&format!("{HMAC_SECRET_EQUAL_TO_SEED_B},{SECRET_KEY_B}"), bytes, t),
+            signed(
+                &format!("{HMAC_SECRET_EQUAL_TO_SEED_B},{SECRET_KEY_B}"),
+                bytes,
+                t,
+            ),
             bytes.to_vec(),
             401,
             "signature mismatch",

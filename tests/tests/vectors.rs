@@ -182,7 +182,11 @@ fn hex_decode(s: &str) -> Vec<u8> {
 #[test]
 fn every_openssl_v1a_vector_verifies_with_its_public_key_only() {
     let all = standard_v1a();
-    assert_eq!(all.len(), 5, "published, two openssl keys, empty body, rotation");
+    assert_eq!(
+        all.len(),
+        5,
+        "published, two openssl keys, empty body, rotation"
+    );
     for v in &all {
         let verified = v
             .verifier(&[&v.public_key])
@@ -198,7 +202,10 @@ fn every_openssl_v1a_vector_verifies_with_its_public_key_only() {
         if let Some(first) = changed.first_mut() {
             *first ^= 0x01;
         }
-        for body in [longer, changed].iter().filter(|b| **b != v.body.as_bytes()) {
+        for body in [longer, changed]
+            .iter()
+            .filter(|b| **b != v.body.as_bytes())
+        {
             let err = v
                 .verifier(&[&v.public_key])
                 .unwrap()
@@ -228,7 +235,10 @@ fn signer_reproduces_every_openssl_v1a_signature_exactly() {
         };
         let signed = Signer::from_list(Provider::StandardWebhooks, &list)
             .unwrap()
-            .sign(v.body.as_bytes(), &SignParams::at(v.timestamp).id(v.id.clone()));
+            .sign(
+                v.body.as_bytes(),
+                &SignParams::at(v.timestamp).id(v.id.clone()),
+            );
         assert_eq!(
             signed.header("webhook-signature"),
             Some(&*v.signature),
@@ -236,7 +246,10 @@ fn signer_reproduces_every_openssl_v1a_signature_exactly() {
             v.name
         );
         if let Some(published) = &v.published_signature {
-            assert_eq!(&v.signature, published, "openssl agrees with the published vector");
+            assert_eq!(
+                &v.signature, published,
+                "openssl agrees with the published vector"
+            );
         }
     }
 }
@@ -247,7 +260,10 @@ fn published_v1a_vector_both_ways() {
         .into_iter()
         .find(|v| v.published_signature.is_some())
         .unwrap();
-    assert_eq!(v.public_key, "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=");
+    assert_eq!(
+        v.public_key,
+        "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="
+    );
     assert_eq!(v.id, "msg_p5jXN8AQM9LWM0D4loKWxJek");
     assert_eq!(v.timestamp, 1_614_265_330);
     assert_eq!(v.body, r#"{"test": 2432232314}"#);
@@ -255,7 +271,10 @@ fn published_v1a_vector_both_ways() {
     // Signing: the published secret key gives the published signature.
     let ours = Signer::new(Provider::StandardWebhooks, &v.secret_key)
         .unwrap()
-        .sign(v.body.as_bytes(), &SignParams::at(v.timestamp).id(v.id.clone()));
+        .sign(
+            v.body.as_bytes(),
+            &SignParams::at(v.timestamp).id(v.id.clone()),
+        );
     assert_eq!(ours.header("webhook-signature"), Some(published));
     // Verifying: the published signature passes with the published public key.
     let verified = v
@@ -285,15 +304,30 @@ fn openssl_rotation_vector_verifies_with_either_kind_and_never_crossed() {
     let body = v.body.as_bytes();
     let check = |secrets: &[&str]| v.verifier(secrets).unwrap().verify(&v.header_map(), body);
     assert_eq!(check(&[&hmac]).unwrap().key_kind(), KeyKind::Hmac);
-    assert_eq!(check(&[&v.public_key]).unwrap().key_kind(), KeyKind::Ed25519);
+    assert_eq!(
+        check(&[&v.public_key]).unwrap().key_kind(),
+        KeyKind::Ed25519
+    );
     let both = check(&[&v.public_key, &hmac]).unwrap();
-    assert_eq!((both.secret_index(), both.key_kind()), (0, KeyKind::Ed25519));
+    assert_eq!(
+        (both.secret_index(), both.key_kind()),
+        (0, KeyKind::Ed25519)
+    );
     // Each entry alone, against the other kind of key only: refused.
     let (v1, v1a) = v.signature.split_once(' ').unwrap();
     for (entry, key) in [(v1, &v.public_key), (v1a, &hmac)] {
         let mut headers = v.header_map();
         headers.insert("webhook-signature", entry.parse().unwrap());
-        let err = v.verifier(&[key]).unwrap().verify(&headers, body).unwrap_err();
-        assert_eq!(err, VerifyError::SignatureMismatch, "{entry} with {}", &key[..5]);
+        let err = v
+            .verifier(&[key])
+            .unwrap()
+            .verify(&headers, body)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            VerifyError::SignatureMismatch,
+            "{entry} with {}",
+            &key[..5]
+        );
     }
 }

@@ -205,7 +205,10 @@ mod tests {
             index: 0,
         });
         let text = err.to_string();
-        assert!(text.starts_with("secret #1 for standard is a `whsk_`"), "{text}");
+        assert!(
+            text.starts_with("secret #1 for standard is a `whsk_`"),
+            "{text}"
+        );
         assert!(text.contains("`whpk_` public key instead"), "{text}");
         assert_eq!(err.exit_code(), 2);
         let err = CliError::Secret(ConfigError::InvalidSecret {

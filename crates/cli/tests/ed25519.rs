@@ -8,7 +8,8 @@ use std::time::Duration;
 use assert_cmd::Command;
 
 /// The Standard Webhooks reference server's published example.
-const SECRET_KEY: &str = "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
+const SECRET_KEY: &str =
+    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
 const PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
 const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const T: &str = "1614265330";
@@ -47,8 +48,17 @@ fn assert_exit(output: &Output, code: i32) {
 /// `bookhook sign --provider standard --secret <secret>` of `body` (from stdin) at `T`.
 fn sign(secret: &str, body: &str) -> Output {
     let args = [
-        "sign", "--provider", "standard", "--secret", secret, "--id", ID, "--timestamp", T,
-        "--body-file", "-",
+        "sign",
+        "--provider",
+        "standard",
+        "--secret",
+        secret,
+        "--id",
+        ID,
+        "--timestamp",
+        T,
+        "--body-file",
+        "-",
     ];
     run(&args, Some(body))
 }
@@ -100,7 +110,11 @@ fn verify_with_the_public_key_accepts_the_published_vector() {
     // A changed body, or another sender's key: refused, exit 1.
     let tampered = verify(PUBLIC_KEY, SIGNATURE, r#"{"test": 2432232315}"#);
     assert_exit(&tampered, 1);
-    assert!(stderr(&tampered).contains("signature mismatch"), "{}", stderr(&tampered));
+    assert!(
+        stderr(&tampered).contains("signature mismatch"),
+        "{}",
+        stderr(&tampered)
+    );
     let other = "whpk_6eUwGL28I77vSQ8N80UZS5x9ixrg8qtEoWK1GnzjgO0=";
     assert_exit(&verify(other, SIGNATURE, BODY), 1);
 }
@@ -110,7 +124,11 @@ fn secret_lists_mix_hmac_secrets_and_public_keys() {
     // Verify: the public key is the second secret of the list.
     let out = verify(&format!("{HMAC_SECRET},{PUBLIC_KEY}"), SIGNATURE, BODY);
     assert_exit(&out, 0);
-    assert!(stdout(&out).starts_with("ok (secret #2, ed25519)\n"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("ok (secret #2, ed25519)\n"),
+        "{}",
+        stdout(&out)
+    );
     // Sign with both: one header, a v1 and a v1a entry, each verifiable by its own kind.
     let both = signature_of(&sign(&format!("{HMAC_SECRET}, {SECRET_KEY}"), BODY));
     let (v1, v1a) = both.split_once(' ').expect("two entries");
@@ -118,7 +136,11 @@ fn secret_lists_mix_hmac_secrets_and_public_keys() {
     assert_eq!(v1a, SIGNATURE);
     let by_hmac = verify(HMAC_SECRET, &both, BODY);
     assert_exit(&by_hmac, 0);
-    assert!(stdout(&by_hmac).starts_with("ok (secret #1)\n"), "{}", stdout(&by_hmac));
+    assert!(
+        stdout(&by_hmac).starts_with("ok (secret #1)\n"),
+        "{}",
+        stdout(&by_hmac)
+    );
     assert_exit(&verify(PUBLIC_KEY, &both, BODY), 0);
     // Kinds never cross: the v1 entry alone against the public key, the v1a entry alone
     // against the HMAC secret.
@@ -132,7 +154,10 @@ fn keys_in_the_wrong_place_exit_2_and_say_what_to_use() {
     let out = verify(SECRET_KEY, SIGNATURE, BODY);
     assert_exit(&out, 2);
     let err = stderr(&out);
-    assert!(err.contains("secret #1") && err.contains("`whpk_` public key instead"), "{err}");
+    assert!(
+        err.contains("secret #1") && err.contains("`whpk_` public key instead"),
+        "{err}"
+    );
     assert!(!err.contains(&SECRET_KEY[5..25]), "{err}");
     assert!(out.stdout.is_empty());
     // A public key cannot sign.
@@ -144,21 +169,35 @@ fn keys_in_the_wrong_place_exit_2_and_say_what_to_use() {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut pair = b64.decode(&SECRET_KEY[5..]).unwrap();
-    let other_public = b64.decode("6eUwGL28I77vSQ8N80UZS5x9ixrg8qtEoWK1GnzjgO0=").unwrap();
+    let other_public = b64
+        .decode("6eUwGL28I77vSQ8N80UZS5x9ixrg8qtEoWK1GnzjgO0=")
+        .unwrap();
     pair[32..].copy_from_slice(&other_public);
     let out = sign(&format!("whsk_{}", b64.encode(&pair)), BODY);
     assert_exit(&out, 2);
     let err = stderr(&out);
-    assert!(err.contains("secret #1") && err.contains("inconsistent `whsk_` key"), "{err}");
+    assert!(
+        err.contains("secret #1") && err.contains("inconsistent `whsk_` key"),
+        "{err}"
+    );
     assert!(!err.contains(&SECRET_KEY[5..25]), "{err}");
 }
 
 #[test]
 fn malformed_v1a_entries_exit_2() {
-    for bad in ["v1a,", "v1a,AAAA", "v1a,!!!!", &SIGNATURE[..SIGNATURE.len() - 2]] {
+    for bad in [
+        "v1a,",
+        "v1a,AAAA",
+        "v1a,!!!!",
+        &SIGNATURE[..SIGNATURE.len() - 2],
+    ] {
         let out = verify(PUBLIC_KEY, bad, BODY);
         assert_exit(&out, 2);
-        assert!(stderr(&out).contains("malformed delivery"), "{bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("malformed delivery"),
+            "{bad}: {}",
+            stderr(&out)
+        );
     }
 }
 
@@ -186,8 +225,12 @@ fn keygen_asymmetric_prints_a_pair_that_signs_and_verifies() {
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    let secret_key = lines[0].strip_prefix("secret-key: whsk_").expect("labelled whsk_");
-    let public_key = lines[1].strip_prefix("public-key: whpk_").expect("labelled whpk_");
+    let secret_key = lines[0]
+        .strip_prefix("secret-key: whsk_")
+        .expect("labelled whsk_");
+    let public_key = lines[1]
+        .strip_prefix("public-key: whpk_")
+        .expect("labelled whpk_");
     assert_eq!((secret_key.len(), public_key.len()), (88, 44), "{text}");
     // The secret key's second half is the public key (same base64 after the seed's bytes).
     let (secret_key, public_key) = (format!("whsk_{secret_key}"), format!("whpk_{public_key}"));
@@ -206,6 +249,10 @@ fn keygen_asymmetric_prints_a_pair_that_signs_and_verifies() {
 fn keygen_for_a_provider_that_issues_its_own_secrets_exits_2() {
     let out = run(&["keygen", "--provider", "slatis"], None);
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("--provider standard"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--provider standard"),
+        "{}",
+        stderr(&out)
+    );
     assert!(out.stdout.is_empty());
 }

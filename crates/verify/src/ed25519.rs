@@ -185,12 +185,21 @@ mod tests {
             ("valid", key, good, true),
             ("s + order", key, malleable, false),
             ("small-order R", key, small_r, false),
-            ("identity key, universal signature", IDENTITY, universal, false),
+            (
+                "identity key, universal signature",
+                IDENTITY,
+                universal,
+                false,
+            ),
             ("order-two key", ORDER_TWO, universal, false),
             ("R not a point", key, not_a_point, false),
         ];
         for (name, key, sig, expected) in cases {
-            assert_eq!(strict(&key, &sig, &parts), expected, "{name}: verify_strict");
+            assert_eq!(
+                strict(&key, &sig, &parts),
+                expected,
+                "{name}: verify_strict"
+            );
             assert_eq!(ours(&key, &sig, &parts), expected, "{name}: bookhook");
         }
         // The non-strict stream alone would accept the universal signature under the
@@ -255,7 +264,7 @@ mod tests {
                 sig[bit / 8] ^= 1 << (bit % 8);
             }
             if let Some(random) = &random_sig {
-                sig.copy_from_slice(&random);
+                sig.copy_from_slice(random);
             }
             let at = cut.index(message.len() + 1);
             let parts: [&[u8]; 2] = [&message[..at], &message[at..]];

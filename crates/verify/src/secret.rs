@@ -76,7 +76,11 @@ pub enum KeyKind {
 }
 
 /// Turns one configured secret into the key the provider's scheme uses.
-pub(crate) fn parse_key(provider: Provider, secret: &[u8], index: usize) -> Result<Key, ConfigError> {
+pub(crate) fn parse_key(
+    provider: Provider,
+    secret: &[u8],
+    index: usize,
+) -> Result<Key, ConfigError> {
     if secret.is_empty() {
         return Err(ConfigError::EmptySecret { provider, index });
     }
@@ -86,7 +90,9 @@ pub(crate) fn parse_key(provider: Provider, secret: &[u8], index: usize) -> Resu
             index,
             expected,
         },
-        KeyError::Ed25519(KeyProblem::NotAPoint) => ConfigError::InvalidPublicKey { provider, index },
+        KeyError::Ed25519(KeyProblem::NotAPoint) => {
+            ConfigError::InvalidPublicKey { provider, index }
+        }
         KeyError::Ed25519(KeyProblem::Weak) => ConfigError::WeakPublicKey { provider, index },
         KeyError::Ed25519(KeyProblem::Mismatch) => ConfigError::KeyPairMismatch { provider, index },
     })

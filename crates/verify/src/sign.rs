@@ -92,10 +92,14 @@ impl Signer {
         let keys = secrets
             .into_iter()
             .enumerate()
-            .map(|(index, secret)| match parse_key(provider, secret.as_ref(), index)? {
-                Key::Ed25519Public(_) => Err(ConfigError::PublicKeyForSigner { provider, index }),
-                key => Ok(key),
-            })
+            .map(
+                |(index, secret)| match parse_key(provider, secret.as_ref(), index)? {
+                    Key::Ed25519Public(_) => {
+                        Err(ConfigError::PublicKeyForSigner { provider, index })
+                    }
+                    key => Ok(key),
+                },
+            )
             .collect::<Result<Vec<_>, _>>()?;
         match keys.len() {
             0 => Err(ConfigError::NoSecret { provider }),

@@ -10,7 +10,9 @@ use zeroize::Zeroizing;
 
 use crate::ed25519::{PublicKey, StrictSignature};
 use crate::scheme::header::{Fields, Text};
-use crate::scheme::{Bounded, Credential, Parsed, Request, SignedPrefix, Timestamp, decode_signature};
+use crate::scheme::{
+    Bounded, Credential, Parsed, Request, SignedPrefix, Timestamp, decode_signature,
+};
 use crate::secret::{HmacSha256, Keys, TAG_LEN, split_list, tags_equal, token_matches};
 use crate::{
     Clock, ConfigError, HeaderSource, KeyKind, Provider, SecretSet, SystemClock, VerifyError,

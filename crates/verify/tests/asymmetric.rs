@@ -17,7 +17,8 @@ use sha2::Sha256;
 const P: Provider = Provider::StandardWebhooks;
 
 /// The published example of the Standard Webhooks reference server.
-const VECTOR_SECRET_KEY: &str = "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
+const VECTOR_SECRET_KEY: &str =
+    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
 const VECTOR_PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
 const VECTOR_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const VECTOR_TIMESTAMP: i64 = 1_614_265_330;
@@ -26,7 +27,8 @@ const VECTOR_SIGNATURE: &str =
     "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==";
 
 const NOW: i64 = 1_780_000_000;
-const BODY: &[u8] = br#"{"type":"booking.created","data":{"attendee":{"email":"jane@example.com"}}}"#;
+const BODY: &[u8] =
+    br#"{"type":"booking.created","data":{"attendee":{"email":"jane@example.com"}}}"#;
 const HMAC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// A `whsk_`/`whpk_` pair from a seed, encoded as the reference server encodes them.
@@ -80,10 +82,7 @@ fn content(body: &[u8]) -> Vec<u8> {
 #[test]
 fn published_vector_signs_and_verifies() {
     let signer = Signer::new(P, VECTOR_SECRET_KEY).unwrap();
-    let delivery = signer.sign(
-        VECTOR_BODY,
-        &SignParams::at(VECTOR_TIMESTAMP).id(VECTOR_ID),
-    );
+    let delivery = signer.sign(VECTOR_BODY, &SignParams::at(VECTOR_TIMESTAMP).id(VECTOR_ID));
     assert_eq!(delivery.header("webhook-signature"), Some(VECTOR_SIGNATURE));
 
     let mut headers = HeaderMap::new();
@@ -116,18 +115,30 @@ fn v1a_deliveries_verify_and_any_change_is_refused() {
     let value = headers["webhook-signature"].to_str().unwrap().to_owned();
     assert!(value.starts_with("v1a,") && !value.contains(' '), "{value}");
     let v = verifier(&[&pk]);
-    assert_eq!(v.verify(&headers, BODY).unwrap().key_kind(), KeyKind::Ed25519);
+    assert_eq!(
+        v.verify(&headers, BODY).unwrap().key_kind(),
+        KeyKind::Ed25519
+    );
 
     let mut tampered = BODY.to_vec();
     tampered[5] ^= 1;
-    assert_eq!(v.verify(&headers, &tampered), Err(VerifyError::SignatureMismatch));
+    assert_eq!(
+        v.verify(&headers, &tampered),
+        Err(VerifyError::SignatureMismatch)
+    );
     // The id and timestamp are signed too.
     let mut other_id = headers.clone();
     other_id.insert("webhook-id", HeaderValue::from_static("msg_2"));
-    assert_eq!(v.verify(&other_id, BODY), Err(VerifyError::SignatureMismatch));
+    assert_eq!(
+        v.verify(&other_id, BODY),
+        Err(VerifyError::SignatureMismatch)
+    );
     let mut other_t = headers.clone();
     other_t.insert("webhook-timestamp", (NOW + 1).into());
-    assert_eq!(v.verify(&other_t, BODY), Err(VerifyError::SignatureMismatch));
+    assert_eq!(
+        v.verify(&other_t, BODY),
+        Err(VerifyError::SignatureMismatch)
+    );
     // Another sender's public key.
     assert_eq!(
         verifier(&[&other_pk]).verify(&headers, BODY),
@@ -149,21 +160,42 @@ fn a_verifier_holds_both_kinds_and_reports_which_matched() {
     let (sk, pk) = pair(3);
     let v = verifier(&[HMAC_SECRET, &pk]);
     let by_hmac = v.verify(&signed(HMAC_SECRET, BODY), BODY).unwrap();
-    assert_eq!((by_hmac.secret_index(), by_hmac.key_kind()), (0, KeyKind::Hmac));
+    assert_eq!(
+        (by_hmac.secret_index(), by_hmac.key_kind()),
+        (0, KeyKind::Hmac)
+    );
     let by_key = v.verify(&signed(&sk, BODY), BODY).unwrap();
-    assert_eq!((by_key.secret_index(), by_key.key_kind()), (1, KeyKind::Ed25519));
+    assert_eq!(
+        (by_key.secret_index(), by_key.key_kind()),
+        (1, KeyKind::Ed25519)
+    );
 
     // A sender rotating signs both; the first configured key that matches is reported.
     let both = signed(&format!("{HMAC_SECRET},{sk}"), BODY);
     let value = both["webhook-signature"].to_str().unwrap();
-    assert!(value.starts_with("v1,") && value.contains(" v1a,"), "{value}");
+    assert!(
+        value.starts_with("v1,") && value.contains(" v1a,"),
+        "{value}"
+    );
     let first = v.verify(&both, BODY).unwrap();
     assert_eq!((first.secret_index(), first.key_kind()), (0, KeyKind::Hmac));
     let reversed = verifier(&[&pk, HMAC_SECRET]).verify(&both, BODY).unwrap();
-    assert_eq!((reversed.secret_index(), reversed.key_kind()), (0, KeyKind::Ed25519));
+    assert_eq!(
+        (reversed.secret_index(), reversed.key_kind()),
+        (0, KeyKind::Ed25519)
+    );
     // Either half alone is enough for a receiver holding only that kind.
-    assert_eq!(verifier(&[&pk]).verify(&both, BODY).unwrap().key_kind(), KeyKind::Ed25519);
-    assert_eq!(verifier(&[HMAC_SECRET]).verify(&both, BODY).unwrap().key_kind(), KeyKind::Hmac);
+    assert_eq!(
+        verifier(&[&pk]).verify(&both, BODY).unwrap().key_kind(),
+        KeyKind::Ed25519
+    );
+    assert_eq!(
+        verifier(&[HMAC_SECRET])
+            .verify(&both, BODY)
+            .unwrap()
+            .key_kind(),
+        KeyKind::Hmac
+    );
     // And a tampered body fails both.
     assert_eq!(v.verify(&both, b"{}"), Err(VerifyError::SignatureMismatch));
 }
@@ -195,7 +227,10 @@ fn an_hmac_secret_never_verifies_a_v1a_entry() {
     let seed = [0x5a; 32];
     let secret = format!("whsec_{}", STANDARD.encode(seed));
     let key = SigningKey::from_bytes(&seed);
-    let forged = format!("v1a,{}", STANDARD.encode(key.sign(&content(BODY)).to_bytes()));
+    let forged = format!(
+        "v1a,{}",
+        STANDARD.encode(key.sign(&content(BODY)).to_bytes())
+    );
     let headers = with_signature(signed(&secret, BODY), &forged);
     assert_eq!(
         verifier(&[&secret]).verify(&headers, BODY),
@@ -221,7 +256,10 @@ fn malformed_v1a_entries_are_400_unknown_versions_ignored() {
         (format!("v1a,{short}"), Malformed::WrongLength),
         (format!("v1a,{long}"), Malformed::WrongLength),
         (format!("v1a,{bad_char}"), Malformed::BadEncoding("base64")),
-        (format!("v1a,{}", sig.trim_end_matches('=')), Malformed::BadEncoding("base64")),
+        (
+            format!("v1a,{}", sig.trim_end_matches('=')),
+            Malformed::BadEncoding("base64"),
+        ),
         (format!("v1a,{sig} v1a,{short}"), Malformed::WrongLength),
         (format!("v1a{sig}"), Malformed::Syntax),
     ];
@@ -250,10 +288,21 @@ fn the_entry_bound_counts_both_kinds() {
         .to_owned();
     let v = verifier(&[HMAC_SECRET, &pk]);
     let half = MAX_SIGNATURES / 2;
-    let at_limit = [vec![v1.as_str(); half], vec![v1a.as_str(); MAX_SIGNATURES - half]].concat();
-    assert!(v.verify(&with_signature(good.clone(), &at_limit.join(" ")), BODY).is_ok());
+    let at_limit = [
+        vec![v1.as_str(); half],
+        vec![v1a.as_str(); MAX_SIGNATURES - half],
+    ]
+    .concat();
+    assert!(
+        v.verify(&with_signature(good.clone(), &at_limit.join(" ")), BODY)
+            .is_ok()
+    );
     for over in [
-        [vec![v1.as_str(); half], vec![v1a.as_str(); MAX_SIGNATURES - half + 1]].concat(),
+        [
+            vec![v1.as_str(); half],
+            vec![v1a.as_str(); MAX_SIGNATURES - half + 1],
+        ]
+        .concat(),
         vec![v1a.as_str(); MAX_SIGNATURES + 1],
     ] {
         assert_eq!(
@@ -289,7 +338,10 @@ fn non_canonical_and_small_order_signatures_are_refused() {
     small_r[0] = 1;
     for bad in [malleable, small_r] {
         let headers = with_signature(good.clone(), &format!("v1a,{}", STANDARD.encode(&bad)));
-        assert_eq!(v.verify(&headers, BODY), Err(VerifyError::SignatureMismatch));
+        assert_eq!(
+            v.verify(&headers, BODY),
+            Err(VerifyError::SignatureMismatch)
+        );
     }
 }
 
@@ -305,45 +357,84 @@ fn key_intake_errors_name_the_fix_and_never_the_key() {
     };
     // A receiver given the signing key is told to use the public key.
     let err = build(&[HMAC_SECRET, &sk]);
-    assert_eq!(err, ConfigError::SigningKeyForVerifier { provider: P, index: 1 });
+    assert_eq!(
+        err,
+        ConfigError::SigningKeyForVerifier {
+            provider: P,
+            index: 1
+        }
+    );
     let text = err.to_string();
     assert!(text.contains("`whpk_` public key instead"), "{text}");
     let seed_b64 = &sk["whsk_".len()..];
     for out in [text, format!("{err:?}")] {
-        assert!(!out.contains(seed_b64) && !out.contains(&seed_b64[..20]), "{out}");
+        assert!(
+            !out.contains(seed_b64) && !out.contains(&seed_b64[..20]),
+            "{out}"
+        );
     }
     // A public key cannot sign.
     assert_eq!(
         Signer::new(P, &pk).unwrap_err(),
-        ConfigError::PublicKeyForSigner { provider: P, index: 0 }
+        ConfigError::PublicKeyForSigner {
+            provider: P,
+            index: 0
+        }
     );
     // Small-order and off-curve public keys, and a pair whose halves do not belong together.
-    let identity = format!("whpk_{}", STANDARD.encode({
-        let mut b = [0u8; 32];
-        b[0] = 1;
-        b
-    }));
-    assert_eq!(build(&[&identity]), ConfigError::WeakPublicKey { provider: P, index: 0 });
-    let off_curve = format!("whpk_{}", STANDARD.encode({
-        let mut b = [0u8; 32];
-        b[0] = 2;
-        b
-    }));
-    assert_eq!(build(&[&off_curve]), ConfigError::InvalidPublicKey { provider: P, index: 0 });
+    let identity = format!(
+        "whpk_{}",
+        STANDARD.encode({
+            let mut b = [0u8; 32];
+            b[0] = 1;
+            b
+        })
+    );
+    assert_eq!(
+        build(&[&identity]),
+        ConfigError::WeakPublicKey {
+            provider: P,
+            index: 0
+        }
+    );
+    let off_curve = format!(
+        "whpk_{}",
+        STANDARD.encode({
+            let mut b = [0u8; 32];
+            b[0] = 2;
+            b
+        })
+    );
+    assert_eq!(
+        build(&[&off_curve]),
+        ConfigError::InvalidPublicKey {
+            provider: P,
+            index: 0
+        }
+    );
     let (other_sk, _) = pair(9);
     let sk_bytes = STANDARD.decode(&sk[5..]).unwrap();
     let other_bytes = STANDARD.decode(&other_sk[5..]).unwrap();
-    let mixed = format!("whsk_{}", STANDARD.encode([&sk_bytes[..32], &other_bytes[32..]].concat()));
+    let mixed = format!(
+        "whsk_{}",
+        STANDARD.encode([&sk_bytes[..32], &other_bytes[32..]].concat())
+    );
     assert_eq!(
         Signer::new(P, &mixed).unwrap_err(),
-        ConfigError::KeyPairMismatch { provider: P, index: 0 }
+        ConfigError::KeyPairMismatch {
+            provider: P,
+            index: 0
+        }
     );
     // Wrong lengths and encodings name the expected form.
     for (bad, form) in [
         ("whpk_AAAA", "`whpk_`"),
         ("whpk_not base64", "`whpk_`"),
         (&*format!("whpk_{}", STANDARD.encode([1u8; 33])), "`whpk_`"),
-        (&*format!("whsk_{}", STANDARD.encode(&sk_bytes[..32])), "`whsk_`"),
+        (
+            &*format!("whsk_{}", STANDARD.encode(&sk_bytes[..32])),
+            "`whsk_`",
+        ),
     ] {
         let err = Signer::new(P, bad).err().unwrap_or_else(|| build(&[bad]));
         let ConfigError::InvalidSecret { expected, .. } = err else {
@@ -354,7 +445,9 @@ fn key_intake_errors_name_the_fix_and_never_the_key() {
     // A signer with several secrets is for providers whose deliveries carry several.
     assert_eq!(
         Signer::from_list(Provider::Slatis, "whsec_a,whsec_b").unwrap_err(),
-        ConfigError::OneSecretOnly { provider: Provider::Slatis }
+        ConfigError::OneSecretOnly {
+            provider: Provider::Slatis
+        }
     );
     assert_eq!(
         Signer::from_list(P, " ").unwrap_err(),

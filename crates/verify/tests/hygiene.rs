@@ -573,7 +573,10 @@ fn ed25519_key_errors_and_signers_format_without_the_key() {
             // Any 12 consecutive characters of the seed's base64, or its hex.
             assert!(!text.contains(&hex::encode(seed)), "{text}");
             for window in b64.as_bytes().windows(12) {
-                assert!(!text.contains(std::str::from_utf8(window).unwrap()), "{text}");
+                assert!(
+                    !text.contains(std::str::from_utf8(window).unwrap()),
+                    "{text}"
+                );
             }
         }
     }

@@ -276,7 +276,7 @@ mod v1a {
             let mut headers = signer.sign(&body, &SignParams::at(NOW).id(ID)).header_map();
             let value = headers["webhook-signature"].to_str().unwrap().to_owned();
             let (v1, v1a) = value.split_once(' ').unwrap();
-            let flipped_v1a = flip_ascii(v1a, bit.clone());
+            let flipped_v1a = flip_ascii(v1a, bit);
             prop_assume!(flipped_v1a.is_some());
             let flipped_v1a = flipped_v1a.unwrap();
             headers.insert("webhook-signature", HeaderValue::from_str(&format!("{v1} {flipped_v1a}")).unwrap());

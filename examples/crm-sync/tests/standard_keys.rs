@@ -33,7 +33,10 @@ fn a_public_key_in_the_list_verifies_v1a_deliveries_on_the_standard_route() {
             .sign(body, &SignParams::now().id("msg_crm_1"))
             .header_map();
         let verified = verifier.verify(&headers, body).unwrap();
-        assert_eq!((verified.secret_index(), verified.key_kind()), (index, kind));
+        assert_eq!(
+            (verified.secret_index(), verified.key_kind()),
+            (index, kind)
+        );
         assert!(verifier.verify(&headers, b"{}").is_err());
     }
 }

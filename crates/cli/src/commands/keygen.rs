@@ -64,7 +64,10 @@ mod tests {
         let seed: [u8; KEY_LEN] = bytes[..KEY_LEN].try_into().unwrap();
         let (secret_key, public_key) = key_pair(&seed);
         assert_eq!(secret_key.as_str(), published);
-        assert_eq!(public_key, "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=");
+        assert_eq!(
+            public_key,
+            "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="
+        );
     }
 
     #[test]

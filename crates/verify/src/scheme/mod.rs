@@ -40,7 +40,9 @@ pub(crate) trait Scheme: Sync {
     /// The key a configured secret stands for. Most schemes have one kind of key, the bytes
     /// of [`Scheme::key_bytes`]; Standard Webhooks also takes ed25519 keys (`whpk_`, `whsk_`).
     fn key(&self, secret: &[u8]) -> Result<Key, KeyError> {
-        self.key_bytes(secret).map(Key::Bytes).map_err(KeyError::Form)
+        self.key_bytes(secret)
+            .map(Key::Bytes)
+            .map_err(KeyError::Form)
     }
 
     /// Whether a delivery may carry several signatures, so that a [`Signer`](crate::Signer)
@@ -194,10 +196,9 @@ impl SignedPrefix<'_> {
         match *self {
             SignedPrefix::Nothing => key.verifies(signature, &[body]),
             SignedPrefix::Timestamp(t) => key.verifies(signature, &[t.as_bytes(), b".", body]),
-            SignedPrefix::IdTimestamp(id, t) => key.verifies(
-                signature,
-                &[id.as_bytes(), b".", t.as_bytes(), b".", body],
-            ),
+            SignedPrefix::IdTimestamp(id, t) => {
+                key.verifies(signature, &[id.as_bytes(), b".", t.as_bytes(), b".", body])
+            }
         }
     }
 }

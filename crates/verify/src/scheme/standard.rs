@@ -12,12 +12,8 @@
 
 use zeroize::Zeroizing;
 
-use super::encoding::{
-    base64_secret, base64_signature, base64_tag, timestamp, to_base64, to_hex,
-};
-use super::{
-    Bounded, Credential, Key, KeyError, Parsed, Request, Scheme, SignedPrefix, sign_mac,
-};
+use super::encoding::{base64_secret, base64_signature, base64_tag, timestamp, to_base64, to_hex};
+use super::{Bounded, Credential, Key, KeyError, Parsed, Request, Scheme, SignedPrefix, sign_mac};
 use crate::ed25519::{KEY_LEN, PublicKey, SecretKey};
 use crate::sign::{SignParams, SignedDelivery};
 use crate::{MAX_SIGNATURES, Malformed, VerifyError};
@@ -35,7 +31,8 @@ const SECRET_KEY_PREFIX: &[u8] = b"whsk_";
 const SECRET_FORM: &str = "`whsec_` followed by standard base64";
 const PUBLIC_KEY_FORM: &str =
     "`whpk_` followed by the standard base64 of a 32-byte ed25519 public key";
-const SECRET_KEY_FORM: &str = "`whsk_` followed by the standard base64 of 64 bytes (the ed25519 seed, then its public key)";
+const SECRET_KEY_FORM: &str =
+    "`whsk_` followed by the standard base64 of 64 bytes (the ed25519 seed, then its public key)";
 
 /// Message ids are short (`msg_` and a ULID); a longer one is refused rather than hashed.
 const MAX_ID_LEN: usize = 256;
