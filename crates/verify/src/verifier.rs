@@ -154,7 +154,9 @@ impl Verifier {
             Some(ts) => Some(self.check_tolerance(ts)?),
             None => None,
         };
-        let (secret_index, key_kind) = matching_secret(secrets.keys(), &parsed, body)?;
+        let (secret_index, key_kind) = matching_secret(secrets.keys(), &parsed, body, |f| {
+            scheme.for_each_ed25519(&request, f);
+        })?;
         Ok(Verified {
             provider: inner.provider,
             secret_index,
@@ -198,11 +200,13 @@ impl Verifier {
 }
 
 /// The index and kind of the first active secret (in configured order) that any credential
-/// entry matches.
-fn matching_secret(
+/// entry matches. `ed25519_entries` offers the request's ed25519 entries, read again from
+/// the headers (see [`Credential::Signatures`]).
+fn matching_secret<'h>(
     keys: &Keys,
-    parsed: &Parsed<'_>,
+    parsed: &Parsed<'h>,
     body: &[u8],
+    ed25519_entries: impl FnOnce(&mut dyn FnMut(Text<'h>)),
 ) -> Result<(usize, KeyKind), VerifyError> {
     match (&parsed.credential, keys) {
         (Credential::Tags { content, tags }, Keys::Signing { macs, .. }) => {
@@ -226,7 +230,10 @@ fn matching_secret(
                 matching_mac(macs, content, tags, body).map(|index| (index, KeyKind::Hmac))
             };
             let before = mac.map_or(usize::MAX, |(index, _)| index);
-            matching_public_key(public, before, content, ed25519, body)
+            let wanted = *ed25519 > 0 && public.first().is_some_and(|(i, _)| *i < before);
+            wanted
+                .then(|| matching_public_key(public, before, content, ed25519_entries, body))
+                .flatten()
                 .map(|index| (index, KeyKind::Ed25519))
                 .or(mac)
                 .ok_or(VerifyError::SignatureMismatch)
@@ -269,19 +276,18 @@ fn matching_mac(
 
 /// The configured index (below `before`) of the first public key that any `v1a` signature
 /// verifies under, strictly. Signatures and keys are public: early exits leak nothing.
-fn matching_public_key(
+fn matching_public_key<'h>(
     public: &[(usize, PublicKey)],
     before: usize,
     content: &SignedPrefix<'_>,
-    signatures: &Bounded<Text<'_>>,
+    entries: impl FnOnce(&mut dyn FnMut(Text<'h>)),
     body: &[u8],
 ) -> Option<usize> {
     let mut best: Option<usize> = None;
-    for entry in signatures.iter() {
+    entries(&mut |entry| {
         // Checked to decode when parsed; the key-independent strict checks once per entry.
-        let Some(signature) = decode_signature(*entry).and_then(|s| StrictSignature::new(&s))
-        else {
-            continue;
+        let Some(signature) = decode_signature(entry).and_then(|s| StrictSignature::new(&s)) else {
+            return;
         };
         let limit = best.unwrap_or(before);
         // `public` is in configured order: the first match is the lowest index.
@@ -292,7 +298,7 @@ fn matching_public_key(
         if let Some((index, _)) = found {
             best = Some(*index);
         }
-    }
+    });
     best
 }
 

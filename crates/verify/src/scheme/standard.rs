@@ -13,6 +13,7 @@
 use zeroize::Zeroizing;
 
 use super::encoding::{base64_secret, base64_signature, base64_tag, timestamp, to_base64, to_hex};
+use super::header::{Fields, Text};
 use super::{Bounded, Credential, Key, KeyError, Parsed, Request, Scheme, SignedPrefix, sign_mac};
 use crate::ed25519::{KEY_LEN, PublicKey, SecretKey};
 use crate::sign::{SignParams, SignedDelivery};
@@ -79,29 +80,26 @@ impl Scheme for StandardWebhooks {
         let ts = timestamp(fields.required(1)?)
             .map_err(|reason| VerifyError::malformed(TIMESTAMP, reason))?;
         let mut tags = Bounded::new();
-        let mut ed25519 = Bounded::new();
-        let count = fields.for_each(2, |value| {
-            value.for_each_word(|entry| {
-                let (version, signature) = entry.split_once(b',').ok_or(Malformed::Syntax)?;
-                match version.as_bytes() {
-                    b"v1" => tags.push(base64_tag(signature)?)?,
-                    b"v1a" => {
-                        base64_signature(signature)?;
-                        ed25519.push(signature)?;
-                    }
-                    _ => return Ok(()),
+        let mut ed25519 = 0;
+        let count = for_each_entry(fields, |version, signature| {
+            match version.as_bytes() {
+                b"v1" => tags.push(base64_tag(signature)?)?,
+                b"v1a" => {
+                    base64_signature(signature)?;
+                    ed25519 += 1;
                 }
-                // The bound is on all the entries checked, whatever their kind.
-                if tags.len() + ed25519.len() > MAX_SIGNATURES {
-                    return Err(Malformed::TooManySignatures);
-                }
-                Ok(())
-            })
+                _ => return Ok(()),
+            }
+            // The bound is on all the entries checked, whatever their kind.
+            if tags.len() + ed25519 > MAX_SIGNATURES {
+                return Err(Malformed::TooManySignatures);
+            }
+            Ok(())
         })?;
         if count == 0 {
             return Err(VerifyError::MissingHeader { name: SIGNATURE });
         }
-        if tags.is_empty() && ed25519.is_empty() {
+        if tags.is_empty() && ed25519 == 0 {
             return Err(VerifyError::malformed(SIGNATURE, Malformed::NoSignature));
         }
         let mut parsed = Parsed::new(Credential::Signatures {
@@ -112,6 +110,17 @@ impl Scheme for StandardWebhooks {
         parsed.timestamp = Some(ts);
         parsed.delivery_id = Some(id);
         Ok(parsed)
+    }
+
+    fn for_each_ed25519<'h>(&self, request: &Request<'h, '_>, f: &mut dyn FnMut(Text<'h>)) {
+        // `parse` accepted these headers, so the walk succeeds; were it ever to fail, the
+        // entries after the failure are not offered, which can only refuse.
+        let _ = for_each_entry(request.fields, |version, signature| {
+            if version.as_bytes() == b"v1a" {
+                f(signature);
+            }
+            Ok(())
+        });
     }
 
     fn sign(&self, key: &[u8], body: &[u8], params: &SignParams) -> SignedDelivery {
@@ -146,6 +155,20 @@ impl Scheme for StandardWebhooks {
             ("webhook-signature", entries.join(" ")),
         ])
     }
+}
+
+/// Calls `f` with the version and signature of each entry of every `webhook-signature` value;
+/// returns how many values there were.
+fn for_each_entry<'h>(
+    fields: &Fields<'h>,
+    mut f: impl FnMut(Text<'h>, Text<'h>) -> Result<(), Malformed>,
+) -> Result<usize, VerifyError> {
+    fields.for_each(2, |value| {
+        value.for_each_word(|entry| {
+            let (version, signature) = entry.split_once(b',').ok_or(Malformed::Syntax)?;
+            f(version, signature)
+        })
+    })
 }
 
 /// Exactly `N` bytes of standard base64 (an ed25519 key), wiped after use when secret.
