@@ -218,7 +218,7 @@ fn matching_secret<'h>(
             Credential::Signatures {
                 content,
                 tags,
-                ed25519,
+                ed25519_count,
             },
             Keys::Signing { macs, public },
         ) => {
@@ -230,7 +230,7 @@ fn matching_secret<'h>(
                 matching_mac(macs, content, tags, body).map(|index| (index, KeyKind::Hmac))
             };
             let before = mac.map_or(usize::MAX, |(index, _)| index);
-            let wanted = *ed25519 > 0 && public.first().is_some_and(|(i, _)| *i < before);
+            let wanted = *ed25519_count > 0 && public.first().is_some_and(|(i, _)| *i < before);
             wanted
                 .then(|| matching_public_key(public, before, content, ed25519_entries, body))
                 .flatten()

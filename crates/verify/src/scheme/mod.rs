@@ -162,7 +162,7 @@ pub(crate) enum Credential<'h> {
     Signatures {
         content: SignedPrefix<'h>,
         tags: Bounded<[u8; TAG_LEN]>,
-        ed25519: usize,
+        ed25519_count: usize,
     },
     /// URL tokens.
     Tokens(Bounded<&'h str>),

@@ -80,18 +80,18 @@ impl Scheme for StandardWebhooks {
         let ts = timestamp(fields.required(1)?)
             .map_err(|reason| VerifyError::malformed(TIMESTAMP, reason))?;
         let mut tags = Bounded::new();
-        let mut ed25519 = 0;
+        let mut ed25519_count = 0;
         let count = for_each_entry(fields, |version, signature| {
             match version.as_bytes() {
                 b"v1" => tags.push(base64_tag(signature)?)?,
                 b"v1a" => {
                     base64_signature(signature)?;
-                    ed25519 += 1;
+                    ed25519_count += 1;
                 }
                 _ => return Ok(()),
             }
             // The bound is on all the entries checked, whatever their kind.
-            if tags.len() + ed25519 > MAX_SIGNATURES {
+            if tags.len() + ed25519_count > MAX_SIGNATURES {
                 return Err(Malformed::TooManySignatures);
             }
             Ok(())
@@ -99,13 +99,13 @@ impl Scheme for StandardWebhooks {
         if count == 0 {
             return Err(VerifyError::MissingHeader { name: SIGNATURE });
         }
-        if tags.is_empty() && ed25519 == 0 {
+        if tags.is_empty() && ed25519_count == 0 {
             return Err(VerifyError::malformed(SIGNATURE, Malformed::NoSignature));
         }
         let mut parsed = Parsed::new(Credential::Signatures {
             content: SignedPrefix::IdTimestamp(id, ts.raw),
             tags,
-            ed25519,
+            ed25519_count,
         });
         parsed.timestamp = Some(ts);
         parsed.delivery_id = Some(id);
