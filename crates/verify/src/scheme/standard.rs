@@ -22,7 +22,7 @@ use crate::{MAX_SIGNATURES, Malformed, VerifyError};
 const ID: &str = "webhook-id";
 const TIMESTAMP: &str = "webhook-timestamp";
 const SIGNATURE: &str = "webhook-signature";
-/// The headers read, in the order [`Fields`](super::header::Fields) indexes them.
+/// The headers read, in the order [`Fields`] indexes them.
 const NAMES: [&str; 3] = [ID, TIMESTAMP, SIGNATURE];
 const SECRET_PREFIX: &[u8] = b"whsec_";
 const PUBLIC_KEY_PREFIX: &[u8] = b"whpk_";
