@@ -18,6 +18,8 @@
 //! 4. `http::HeaderMap` and a raw list of header pairs give the same answer whenever the
 //!    pairs are valid HTTP header values.
 
+pub mod mixed;
+
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;

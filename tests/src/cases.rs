@@ -52,12 +52,39 @@ pub fn secret(provider: Provider) -> &'static str {
     }
 }
 
-/// A verifier for `provider` with [`secret`] and the system clock.
+/// Standard Webhooks `v1a` (ed25519) key pairs: the `whsk_` secret key a sender signs with
+/// and the `whpk_` public key a receiver verifies with. `A` is the Standard Webhooks
+/// reference server's published example; `B` was made with `openssl genpkey -algorithm
+/// ed25519`.
+pub const SECRET_KEY_A: &str =
+    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
+/// The public half of [`SECRET_KEY_A`].
+pub const PUBLIC_KEY_A: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+/// A second sender's secret key.
+pub const SECRET_KEY_B: &str =
+    "whsk_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoDp5TAYvbwjvu9JDw3zRRlLnH2LGuDyq0ShYrUafOOA7Q==";
+/// The public half of [`SECRET_KEY_B`].
+pub const PUBLIC_KEY_B: &str = "whpk_6eUwGL28I77vSQ8N80UZS5x9ixrg8qtEoWK1GnzjgO0=";
+/// An HMAC secret whose bytes are [`SECRET_KEY_B`]'s ed25519 seed: a verifier holding it must
+/// not accept `B`'s `v1a` signatures.
+pub const HMAC_SECRET_EQUAL_TO_SEED_B: &str = "whsec_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoA=";
+/// An HMAC secret whose bytes are [`PUBLIC_KEY_A`]'s: anyone can sign with it, so a verifier
+/// holding only `PUBLIC_KEY_A` must not accept its `v1` signatures.
+pub const HMAC_SECRET_EQUAL_TO_PUBLIC_KEY_A: &str =
+    "whsec_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+
+/// A verifier for `provider` with [`secret`] and the system clock. A Standard Webhooks route
+/// also holds [`PUBLIC_KEY_A`], as during a sender's move from `v1` to `v1a`: every `v1` row
+/// must come out as with the HMAC secret alone, and the `v1a` rows run on the same route (so
+/// a test may serve a provider's whole table with this one verifier).
 pub fn verifier(provider: Provider) -> Verifier {
-    Verifier::builder(provider)
-        .secret(secret(provider))
-        .build()
-        .expect("test secrets are valid")
+    let builder = Verifier::builder(provider).secret(secret(provider));
+    match provider {
+        Provider::StandardWebhooks => builder.secret(PUBLIC_KEY_A),
+        _ => builder,
+    }
+    .build()
+    .expect("test secrets are valid")
 }
 
 /// A booking-created body of `provider`, with its event type name.
@@ -84,9 +111,15 @@ pub fn sign(
     body: &[u8],
     at: i64,
 ) -> (Vec<(String, String)>, Option<String>) {
-    let signed = Signer::new(provider, secret)
-        .expect("test secrets are valid")
-        .sign(body, &SignParams::at(at).id("msg_case_1"));
+    sign_with(
+        Signer::new(provider, secret).expect("test secrets are valid"),
+        body,
+        at,
+    )
+}
+
+fn sign_with(signer: Signer, body: &[u8], at: i64) -> (Vec<(String, String)>, Option<String>) {
+    let signed = signer.sign(body, &SignParams::at(at).id("msg_case_1"));
     let headers = signed
         .headers()
         .iter()
@@ -313,10 +346,166 @@ pub fn for_provider(p: Provider) -> Vec<Case> {
         verifier: verifier(p),
         query,
         headers,
-        body: body.into_bytes(),
+        body: body.clone().into_bytes(),
         chunked: true,
         status: 200,
         reason: ok,
     });
+    if p == Provider::StandardWebhooks {
+        cases.extend(v1a(&body, t, ok));
+    }
     cases
+}
+
+/// A Standard Webhooks verifier with these secrets and public keys, in order.
+fn standard_verifier(secrets: &[&str]) -> Verifier {
+    secrets
+        .iter()
+        .fold(Verifier::builder(Provider::StandardWebhooks), |b, s| {
+            b.secret(s)
+        })
+        .build()
+        .expect("test keys are valid")
+}
+
+/// Standard Webhooks `v1a` (ed25519) rows: the route holds the HMAC secret and
+/// [`PUBLIC_KEY_A`] ([`verifier`]) unless a row says otherwise; the rows that say otherwise
+/// have the same status on that route too.
+fn v1a(body: &str, t: i64, ok: &'static str) -> Vec<Case> {
+    let p = Provider::StandardWebhooks;
+    let hmac = secret(p);
+    let mixed = || verifier(p);
+    // Signed with every secret of the comma-separated `signers`, in order, into one header.
+    let signed = |signers: &str, body: &[u8], at: i64| {
+        sign_with(
+            Signer::from_list(p, signers).expect("test keys are valid"),
+            body,
+            at,
+        )
+    };
+    let row = |name: &str,
+               verifier: Verifier,
+               (headers, query): (Vec<(String, String)>, Option<String>),
+               body: Vec<u8>,
+               status: u16,
+               reason: &'static str| Case {
+        name: format!("{p}: v1a: {name}"),
+        provider: p,
+        verifier,
+        query,
+        headers,
+        body,
+        chunked: false,
+        status,
+        reason,
+    };
+    let bytes = body.as_bytes();
+    let mut tampered = bytes.to_vec();
+    tampered[5] ^= 1;
+    let mut malformed = signed(SECRET_KEY_A, bytes, t);
+    for (name, value) in &mut malformed.0 {
+        if name == "webhook-signature" {
+            // A v1a entry that is not 64 bytes, beside a valid one: malformed, as for v1.
+            value.push_str(" v1a,AAAA");
+        }
+    }
+    vec![
+        row(
+            "valid",
+            mixed(),
+            signed(SECRET_KEY_A, bytes, t),
+            bytes.to_vec(),
+            200,
+            ok,
+        ),
+        row(
+            "valid, the public key is the only key",
+            standard_verifier(&[PUBLIC_KEY_A]),
+            signed(SECRET_KEY_A, bytes, t),
+            bytes.to_vec(),
+            200,
+            ok,
+        ),
+        row(
+            "tampered body",
+            mixed(),
+            signed(SECRET_KEY_A, bytes, t),
+            tampered,
+            401,
+            "signature mismatch",
+        ),
+        row(
+            "wrong key",
+            mixed(),
+            signed(SECRET_KEY_B, bytes, t),
+            bytes.to_vec(),
+            401,
+            "signature mismatch",
+        ),
+        row(
+            "stale",
+            mixed(),
+            signed(SECRET_KEY_A, bytes, t - 330),
+            bytes.to_vec(),
+            401,
+            "timestamp too old",
+        ),
+        row(
+            "malformed entry beside a valid one",
+            mixed(),
+            malformed,
+            bytes.to_vec(),
+            400,
+            "malformed",
+        ),
+        row(
+            "mixed header, the v1 entry matches",
+            mixed(),
+            signed(&format!("{hmac},{SECRET_KEY_B}"), bytes, t),
+            bytes.to_vec(),
+            200,
+            ok,
+        ),
+        row(
+            "mixed header, the v1a entry matches",
+            mixed(),
+            signed(
+                &format!("{HMAC_SECRET_EQUAL_TO_SEED_B},{SECRET_KEY_A}"),
+                bytes,
+                t,
+            ),
+            bytes.to_vec(),
+            200,
+            ok,
+        ),
+        row(
+            "mixed header, neither entry matches",
+            mixed(),
+            signed(
+                &format!("{HMAC_SECRET_EQUAL_TO_SEED_B},{SECRET_KEY_B}"),
+                bytes,
+                t,
+            ),
+            bytes.to_vec(),
+            401,
+            "signature mismatch",
+        ),
+        // Key kinds crossed: the bytes of one kind of key used as the other kind.
+        row(
+            "key kinds crossed: v1 keyed with the route's public key",
+            standard_verifier(&[PUBLIC_KEY_A]),
+            signed(HMAC_SECRET_EQUAL_TO_PUBLIC_KEY_A, bytes, t),
+            bytes.to_vec(),
+            401,
+            "signature mismatch",
+        ),
+        row(
+            "key kinds crossed: v1a from a seed equal to the route's HMAC secret",
+            standard_verifier(&[HMAC_SECRET_EQUAL_TO_SEED_B]),
+            signed(SECRET_KEY_B, bytes, t),
+            bytes.to_vec(),
+            401,
+            "signature mismatch",
+        ),
+    ]
 }

@@ -110,3 +110,75 @@ pub fn rfc4231() -> Vec<Rfc4231Case> {
         .expect("rfc4231.json is valid");
     file.cases
 }
+
+/// A Standard Webhooks `v1a` (ed25519) delivery from `tests/vectors/standard_v1a.json`: keys
+/// from `openssl genpkey`, signatures from `openssl pkeyutl -sign -rawin`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct V1aVector {
+    /// What it is.
+    pub name: String,
+    /// The sender's `whsk_` secret key.
+    pub secret_key: String,
+    /// The receiver's `whpk_` public key.
+    pub public_key: String,
+    /// The `whsec_` secret that signed the `v1,` entry, where the header has one.
+    #[serde(default)]
+    pub hmac_secret: Option<String>,
+    /// `webhook-id`.
+    pub id: String,
+    /// `webhook-timestamp`, also the instant to verify at.
+    pub timestamp: i64,
+    /// The raw body.
+    pub body: String,
+    /// `webhook-signature`, as openssl computed it.
+    pub signature: String,
+    /// The signature published by the Standard Webhooks authors, where there is one.
+    #[serde(default)]
+    pub published_signature: Option<String>,
+    /// How the signature was computed.
+    pub command: String,
+}
+
+impl V1aVector {
+    /// The three Standard Webhooks headers.
+    pub fn header_map(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("webhook-id", self.id.clone()),
+            ("webhook-timestamp", self.timestamp.to_string()),
+            ("webhook-signature", self.signature.clone()),
+        ] {
+            headers.insert(name, HeaderValue::from_str(&value).expect("valid value"));
+        }
+        headers
+    }
+
+    /// A verifier with `secrets`, its clock stopped at the vector's timestamp.
+    ///
+    /// # Errors
+    ///
+    /// The verifier's `ConfigError`.
+    pub fn verifier(&self, secrets: &[&str]) -> Result<Verifier, bookhook_verify::ConfigError> {
+        secrets
+            .iter()
+            .fold(Verifier::builder(Provider::StandardWebhooks), |b, s| {
+                b.secret(s)
+            })
+            .clock(FixedClock::new(
+                OffsetDateTime::from_unix_timestamp(self.timestamp).expect("valid time"),
+            ))
+            .build()
+    }
+}
+
+#[derive(Deserialize)]
+struct V1aFile {
+    vectors: Vec<V1aVector>,
+}
+
+/// Every delivery of `tests/vectors/standard_v1a.json`.
+pub fn standard_v1a() -> Vec<V1aVector> {
+    let file: V1aFile = serde_json::from_str(include_str!("../vectors/standard_v1a.json"))
+        .expect("standard_v1a.json is valid");
+    file.vectors
+}

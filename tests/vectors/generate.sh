@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates deliveries.json with openssl, a route independent of bookhook: every signature
-# in the file was computed by the `command` recorded next to it. Run from this folder.
+# Regenerates deliveries.json and standard_v1a.json with openssl, a route independent of
+# bookhook: every signature in them was computed by the `command` recorded next to it. Run from
+# this folder. The v1a key pairs are generated afresh on each run (`openssl genpkey`), so
+# standard_v1a.json changes every time; deliveries.json does not.
 set -euo pipefail
 
 hmac_hex() { # secret, message on stdin -> hex
@@ -100,3 +102,83 @@ jq -n \
   ]
 }' > deliveries.json
 echo "wrote deliveries.json"
+
+# --- Standard Webhooks v1a (ed25519) -------------------------------------------------------
+# Keys from `openssl genpkey -algorithm ed25519`, signatures from `openssl pkeyutl -sign
+# -rawin` (pure Ed25519 over the raw `<id>.<t>.<body>`), each checked with `openssl pkeyutl
+# -verify` before it is written. whsk_ = base64(32-byte seed ‖ 32-byte public key), whpk_ =
+# base64(public key), as the Standard Webhooks reference server encodes them.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# An Ed25519 PKCS#8 DER is a fixed 16-byte header and the 32-byte seed; the SubjectPublicKeyInfo
+# DER a fixed 12-byte header and the 32-byte public key.
+PKCS8_PREFIX_HEX=302e020100300506032b657004220420
+seed_b64() { openssl pkey -in "$1" -outform DER | tail -c 32 | openssl base64 -A; }
+pub_b64() { openssl pkey -in "$1" -pubout -outform DER | tail -c 32 | openssl base64 -A; }
+keypair_b64() { { openssl pkey -in "$1" -outform DER | tail -c 32; openssl pkey -in "$1" -pubout -outform DER | tail -c 32; } | openssl base64 -A; }
+pem_from_whsk() { # whsk_ key, out.pem: the seed back into a PEM openssl can sign with
+  { printf '%s' "$PKCS8_PREFIX_HEX" | xxd -r -p; printf '%s' "${1#whsk_}" | openssl base64 -d -A | head -c 32; } \
+    | openssl pkey -inform DER -out "$2"
+}
+ed25519_sign() { # key.pem, id, t, body -> base64 signature, verified by openssl
+  printf '%s.%s.%s' "$2" "$3" "$4" > "$tmp/msg"
+  openssl pkeyutl -sign -inkey "$1" -rawin -in "$tmp/msg" -out "$tmp/sig"
+  openssl pkey -in "$1" -pubout -out "$tmp/pub.pem"
+  openssl pkeyutl -verify -pubin -inkey "$tmp/pub.pem" -rawin -in "$tmp/msg" -sigfile "$tmp/sig" > /dev/null
+  openssl base64 -A -in "$tmp/sig"
+}
+
+# The published vector (Standard Webhooks reference server's tests), re-signed by openssl from
+# the published secret key: ed25519 is deterministic, so openssl must print the same signature.
+PUB_SK='whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg=='
+PUB_PK='whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4='
+PUB_SIG='hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg=='
+pem_from_whsk "$PUB_SK" "$tmp/published.pem"
+test "whpk_$(pub_b64 "$tmp/published.pem")" = "$PUB_PK"
+published=$(ed25519_sign "$tmp/published.pem" "$STD_ID" "$STD_T" "$STD_BODY")
+test "$published" = "$PUB_SIG"
+
+openssl genpkey -algorithm ed25519 -out "$tmp/a.pem"
+openssl genpkey -algorithm ed25519 -out "$tmp/b.pem"
+A_SK="whsk_$(keypair_b64 "$tmp/a.pem")"; A_PK="whpk_$(pub_b64 "$tmp/a.pem")"
+B_SK="whsk_$(keypair_b64 "$tmp/b.pem")"; B_PK="whpk_$(pub_b64 "$tmp/b.pem")"
+
+V_BODY='{"type":"booking.created","timestamp":"2026-05-01T14:05:00Z","data":{"attendee":{"name":"Jane Smith","email":"jane@example.com"},"start_time":"2026-05-02T09:00:00Z"}}'
+V_ID='msg_2xQ7ZbN3kHc8sVd1pLmW4tRy9aE'
+V_T=1777644300
+a_sig=$(ed25519_sign "$tmp/a.pem" "$V_ID" "$V_T" "$V_BODY")
+b_sig=$(ed25519_sign "$tmp/b.pem" "$V_ID" "$V_T" "$V_BODY")
+a_empty=$(ed25519_sign "$tmp/a.pem" "msg_empty" "$V_T" "")
+# The same delivery signed both ways, as a sender rotating from whsec_ to whsk_ sends it.
+v_hmac=$(printf '%s.%s.%s' "$V_ID" "$V_T" "$V_BODY" | hmac_hexkey_b64 "$STD_KEY_HEX")
+
+SIGN_CMD='printf %s.%s.%s "$id" "$t" "$body" > msg && openssl pkeyutl -sign -inkey key.pem -rawin -in msg | base64 -w0'
+KEY_CMD='openssl genpkey -algorithm ed25519 -out key.pem; secret_key=whsk_$({ openssl pkey -in key.pem -outform DER | tail -c 32; openssl pkey -in key.pem -pubout -outform DER | tail -c 32; } | base64 -w0); public_key=whpk_$(openssl pkey -in key.pem -pubout -outform DER | tail -c 32 | base64 -w0)'
+jq -n \
+  --arg pub_sk "$PUB_SK" --arg pub_pk "$PUB_PK" --arg published "$published" \
+  --arg std_body "$STD_BODY" --arg std_id "$STD_ID" --argjson std_t "$STD_T" --arg std_secret "$STD_SECRET" \
+  --arg a_sk "$A_SK" --arg a_pk "$A_PK" --arg b_sk "$B_SK" --arg b_pk "$B_PK" \
+  --arg a_sig "$a_sig" --arg b_sig "$b_sig" --arg a_empty "$a_empty" --arg v_hmac "$v_hmac" \
+  --arg v_body "$V_BODY" --arg v_id "$V_ID" --argjson v_t "$V_T" \
+  --arg sign_cmd "$SIGN_CMD" --arg key_cmd "$KEY_CMD" \
+'{
+  comment: "Standard Webhooks v1a (ed25519) deliveries. Keys from `openssl genpkey -algorithm ed25519`, signatures from `openssl pkeyutl -sign -rawin`, each verified by `openssl pkeyutl -verify` when written: tests/vectors/generate.sh, never bookhook. `hmac_secret` (where set) signed the `v1,` entry with `openssl dgst -sha256 -mac HMAC`. Verify at `timestamp`.",
+  key_command: $key_cmd,
+  vectors: [
+    { name: "published vector, re-signed by openssl from the published secret key", secret_key: $pub_sk, public_key: $pub_pk,
+      id: $std_id, timestamp: $std_t, body: $std_body, signature: ("v1a," + $published),
+      published_signature: "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==",
+      command: ("seed into PKCS#8: (xxd -r -p <<< 302e020100300506032b657004220420; base64 -d <<< ${secret_key#whsk_} | head -c 32) | openssl pkey -inform DER -out key.pem; " + $sign_cmd) },
+    { name: "openssl key A, booking delivery", secret_key: $a_sk, public_key: $a_pk,
+      id: $v_id, timestamp: $v_t, body: $v_body, signature: ("v1a," + $a_sig), command: $sign_cmd },
+    { name: "openssl key B, same delivery", secret_key: $b_sk, public_key: $b_pk,
+      id: $v_id, timestamp: $v_t, body: $v_body, signature: ("v1a," + $b_sig), command: $sign_cmd },
+    { name: "openssl key A, empty body", secret_key: $a_sk, public_key: $a_pk,
+      id: "msg_empty", timestamp: $v_t, body: "", signature: ("v1a," + $a_empty), command: $sign_cmd },
+    { name: "rotation: v1 (HMAC) and v1a (key A) entries in one header", secret_key: $a_sk, public_key: $a_pk, hmac_secret: $std_secret,
+      id: $v_id, timestamp: $v_t, body: $v_body, signature: ("v1," + $v_hmac + " v1a," + $a_sig),
+      command: ("v1: printf %s.%s.%s \"$id\" \"$t\" \"$body\" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$(base64 -d <<< ${hmac_secret#whsec_} | xxd -p -c0) -binary | base64; v1a: " + $sign_cmd) }
+  ]
+}' > standard_v1a.json
+echo "wrote standard_v1a.json"

@@ -30,6 +30,10 @@ Examples:
   printf '{\"type\":\"booking.created\"}' | bookhook sign --provider standard \\
       --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --id msg_1 --body-file -
 
+  # Standard Webhooks v1a (ed25519) from a whsk_ secret key (see `bookhook keygen`); a
+  # comma-separated list signs with each (e.g. whsec_…,whsk_… while rotating)
+  bookhook sign --provider standard --secret-file sender.whsk --body-file body.json
+
   # Sign, then POST with curl: `-H @file` reads headers from a file, and
   # --data-binary sends the body byte for byte, exactly as signed
   bookhook sign --provider slatis --secret-file slatis.secret --body-file body.json > headers.txt
@@ -54,13 +58,35 @@ Examples:
   bookhook verify --provider bookable --secret-file bookable.secret --now 1747299672 \\
       --header 'X-Samna-Signature: t=1747299612,v1=67af...' --body-file body.json
 
+  # Standard Webhooks v1a: the receiver holds only the sender's whpk_ public key; whsec_
+  # secrets and whpk_ keys can be mixed in one list
+  bookhook verify --provider standard --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whpk_1SiA…= \\
+      -H 'webhook-id: msg_1' -H 'webhook-timestamp: 1747299612' \\
+      -H 'webhook-signature: v1a,hnO3…' --body-file body.json --now 1747299612
+  ok (secret #2, ed25519)
+
   # Slotflow's token is in the URL
   bookhook verify --provider slotflow --secret sf_token_0123456789abcdef \\
       --url-query 'token=sf_token_0123456789abcdef' --body-file body.json
 
 Output on success: `ok (secret #N)` (secrets are numbered from 1 in the order given, across
-flags, commas and lines of --secret-file), then `timestamp:`, `delivery-id:` and
+flags, commas and lines of --secret-file; `ok (secret #N, ed25519)` when a Standard Webhooks
+whpk_ public key verified a v1a signature), then `timestamp:`, `delivery-id:` and
 `event-type:` lines when the delivery carries them. On failure the reason goes to stderr.";
+
+const KEYGEN_EXAMPLES: &str = "\
+Examples:
+  # A Standard Webhooks HMAC secret (v1), for both the sender and the receiver
+  bookhook keygen --provider standard
+  whsec_…
+
+  # An ed25519 key pair (v1a): the secret key for the sender, the public key for the receiver
+  bookhook keygen --provider standard --asymmetric
+  secret-key: whsk_…
+  public-key: whpk_…
+
+Keys come from the operating system's random source. Store the secret (or secret key) as you
+would a password; the public key may be published. Other providers issue their own secrets.";
 
 const SEND_EXAMPLES: &str = "\
 Examples:
@@ -100,6 +126,21 @@ pub(crate) enum Command {
     /// Sign a body and POST it to a URL, as the provider would
     #[command(after_help = SEND_EXAMPLES)]
     Send(SendArgs),
+    /// Print a fresh secret (or key pair) for a provider whose secrets you create yourself
+    #[command(after_help = KEYGEN_EXAMPLES)]
+    Keygen(KeygenArgs),
+}
+
+/// `bookhook keygen`.
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// The platform whose key format to use (only `standard`: the others issue their secrets)
+    #[arg(long, value_parser = provider_parser())]
+    pub(crate) provider: Provider,
+    /// An ed25519 key pair for `v1a` signatures (a `whsk_` secret key for the sender and a
+    /// `whpk_` public key for the receiver) instead of a `whsec_` HMAC secret
+    #[arg(long)]
+    pub(crate) asymmetric: bool,
 }
 
 /// `bookhook sign`.
@@ -197,7 +238,8 @@ pub(crate) struct Payload {
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub(crate) struct OneSecret {
-    /// The provider's signing secret (Slotflow: the URL token)
+    /// The provider's signing secret (Slotflow: the URL token; Standard Webhooks: a `whsec_`
+    /// secret for v1, a `whsk_` secret key for v1a, or a comma-separated list of them)
     #[arg(long, value_name = "SECRET", allow_hyphen_values = true)]
     pub(crate) secret: Option<Secret>,
     /// Read the secret from this file (one line; `-` reads standard input), so that it
@@ -210,8 +252,9 @@ pub(crate) struct OneSecret {
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub(crate) struct ActiveSecrets {
-    /// An active secret (Slotflow: an accepted URL token); repeat it, or give a
-    /// comma-separated list, to accept several during a rotation
+    /// An active secret (Slotflow: an accepted URL token; Standard Webhooks: a `whsec_`
+    /// secret or a `whpk_` public key); repeat it, or give a comma-separated list, to accept
+    /// several during a rotation
     #[arg(long, value_name = "SECRET", allow_hyphen_values = true)]
     pub(crate) secret: Vec<Secret>,
     /// Read the active secrets from this file: one per line (or comma-separated), blank

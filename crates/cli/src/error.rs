@@ -27,6 +27,8 @@ pub(crate) enum CliError {
     Output { source: io::Error },
     /// A secret is empty or not in the form the provider issues.
     Secret(ConfigError),
+    /// The operating system's random source failed (`keygen`).
+    Random(getrandom::Error),
     /// `verify` refused the delivery.
     Refused(VerifyError),
     /// `send` got no answer: connection refused, timeout, TLS failure, ...
@@ -46,6 +48,7 @@ impl CliError {
             | CliError::Read { .. }
             | CliError::Output { .. }
             | CliError::Secret(_)
+            | CliError::Random(_)
             | CliError::Request(_) => EXIT_INVALID,
         }
     }
@@ -60,6 +63,7 @@ impl fmt::Display for CliError {
             }
             CliError::Output { source } => write!(f, "cannot write the output: {source}"),
             CliError::Secret(err) => write_config_error(f, err),
+            CliError::Random(err) => write!(f, "the system's random source failed: {err}"),
             CliError::Refused(err) => write_refusal(f, err),
             CliError::Request(err) => {
                 // The URL may carry Slotflow's token: leave it out, keep the causes.
@@ -76,29 +80,36 @@ impl std::error::Error for CliError {
             CliError::Read { source, .. } | CliError::Output { source } => Some(source),
             CliError::Secret(err) => Some(err),
             CliError::Refused(err) => Some(err),
-            CliError::Usage(_) | CliError::Request(_) | CliError::Status(_) => None,
+            CliError::Usage(_)
+            | CliError::Random(_)
+            | CliError::Request(_)
+            | CliError::Status(_) => None,
         }
     }
 }
 
 /// Secrets are numbered from 1 on the command line (the library counts from 0).
 fn write_config_error(f: &mut fmt::Formatter<'_>, err: &ConfigError) -> fmt::Result {
-    match err {
+    match renumbered(err) {
         ConfigError::NoSecret { provider } => write!(f, "no secret given for {provider}"),
-        ConfigError::EmptySecret { provider, index } => {
-            write!(f, "secret #{} for {provider} is empty", index + 1)
-        }
-        ConfigError::InvalidSecret {
-            provider,
-            index,
-            expected,
-        } => write!(
-            f,
-            "secret #{} for {provider} is invalid: expected {expected}",
-            index + 1
-        ),
         other => write!(f, "{other}"),
     }
+}
+
+/// `err` with its secret index counted from 1.
+fn renumbered(err: &ConfigError) -> ConfigError {
+    let mut err = err.clone();
+    match &mut err {
+        ConfigError::EmptySecret { index, .. }
+        | ConfigError::InvalidSecret { index, .. }
+        | ConfigError::SigningKeyForVerifier { index, .. }
+        | ConfigError::PublicKeyForSigner { index, .. }
+        | ConfigError::InvalidPublicKey { index, .. }
+        | ConfigError::WeakPublicKey { index, .. }
+        | ConfigError::KeyPairMismatch { index, .. } => *index += 1,
+        _ => {}
+    }
+    err
 }
 
 /// "rejected: ..." for a 401, "malformed delivery: ..." for a 400, with the numbers that
@@ -185,6 +196,30 @@ mod tests {
             index: 1,
         });
         assert_eq!(err.to_string(), "secret #2 for slatis is empty");
+    }
+
+    #[test]
+    fn key_errors_count_from_one_and_keep_the_fix() {
+        let err = CliError::Secret(ConfigError::SigningKeyForVerifier {
+            provider: Provider::StandardWebhooks,
+            index: 0,
+        });
+        let text = err.to_string();
+        assert!(
+            text.starts_with("secret #1 for standard is a `whsk_`"),
+            "{text}"
+        );
+        assert!(text.contains("`whpk_` public key instead"), "{text}");
+        assert_eq!(err.exit_code(), 2);
+        let err = CliError::Secret(ConfigError::InvalidSecret {
+            provider: Provider::Bookable,
+            index: 2,
+            expected: "raw bytes",
+        });
+        assert_eq!(
+            err.to_string(),
+            "secret #3 for bookable is invalid: expected raw bytes"
+        );
     }
 
     #[test]

@@ -62,8 +62,10 @@ pub(crate) fn check_one_stdin(
 
 impl OneSecret {
     /// The secret to sign with, trimmed of surrounding whitespace (as in the lists `verify`
-    /// and the services read, so a file's trailing newline is not part of the key).
-    pub(crate) fn read(&self) -> Result<String, CliError> {
+    /// and the services read, so a file's trailing newline is not part of the key). A
+    /// comma-separated list only where `list_allowed` (Standard Webhooks, whose deliveries
+    /// carry several signatures and whose keys hold no commas).
+    pub(crate) fn read(&self, list_allowed: bool) -> Result<String, CliError> {
         let secret = match (&self.secret, &self.secret_file) {
             (Some(secret), _) => secret.expose().trim().to_owned(),
             (None, Some(path)) => {
@@ -81,9 +83,9 @@ impl OneSecret {
             // clap's group makes one of the two required.
             (None, None) => String::new(),
         };
-        if secret.contains(',') {
+        if secret.contains(',') && !list_allowed {
             return Err(CliError::Usage(
-                "signing takes one secret, not a comma-separated list".into(),
+                "signing takes one secret, not a comma-separated list (only Standard Webhooks deliveries carry several signatures)".into(),
             ));
         }
         Ok(secret)

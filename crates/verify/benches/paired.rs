@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 use bookhook_verify::{Provider, SignParams};
 
 mod common;
-use common::{ID, NOW, ROTATION, SCHEMES, SIZES, body, delivery_headers, floor, verifier};
+use common::{
+    Ed25519Floor, ID, NOW, ROTATION, SCHEMES, SIZES, V1A_PUBLIC_KEY, V1A_SECRET_KEY, body,
+    delivery_headers, floor, verifier,
+};
 
 /// Each batch runs for about this long: long against timer resolution, short against drift.
 const BATCH: Duration = Duration::from_millis(2);
@@ -113,4 +116,52 @@ fn main() {
         }
         println!("{row}");
     }
+    v1a_rows(rounds, deadline);
+}
+
+/// Standard Webhooks `v1a`: bookhook ÷ its floor (a bare `verify_strict` of the same signed
+/// bytes with an already parsed key), and the same delivery verified as `v1a` ÷ as `v1`.
+fn v1a_rows(rounds: usize, deadline: Instant) {
+    let provider = Provider::StandardWebhooks;
+    let hmac = SCHEMES[5].1;
+    let params = SignParams::at(NOW).id(ID);
+    let mut vs_floor = "| standard v1a ÷ ed25519 floor |".to_owned();
+    let mut vs_v1 = "| standard v1a ÷ standard v1 |".to_owned();
+    for size in SIZES {
+        if Instant::now() > deadline {
+            vs_floor.push_str(" (time limit) |");
+            vs_v1.push_str(" (time limit) |");
+            continue;
+        }
+        let body = body(size);
+        let signed = delivery_headers(provider, V1A_SECRET_KEY, &body, &params);
+        let v1a = verifier(provider, &[V1A_PUBLIC_KEY]);
+        v1a.verify(&signed, &body)
+            .expect("signed delivery verifies");
+        let floor = Ed25519Floor::new(&signed, &body);
+        assert!(floor.verify(&floor.message), "the floor checks");
+        let hmac_signed = delivery_headers(provider, hmac, &body, &params);
+        let v1 = verifier(provider, &[hmac]);
+        v1.verify(&hmac_signed, &body)
+            .expect("signed delivery verifies");
+        let run_v1a = || {
+            black_box(v1a.verify(black_box(&signed), black_box(&body))).expect("ok");
+        };
+        let ratios = paired(
+            rounds,
+            || assert!(floor.verify(black_box(&floor.message))),
+            run_v1a,
+        );
+        vs_floor.push_str(&format!(" {} |", summary(&ratios)));
+        let ratios = paired(
+            rounds,
+            || {
+                black_box(v1.verify(black_box(&hmac_signed), black_box(&body))).expect("ok");
+            },
+            run_v1a,
+        );
+        vs_v1.push_str(&format!(" {} |", summary(&ratios)));
+    }
+    println!("{vs_floor}");
+    println!("{vs_v1}");
 }

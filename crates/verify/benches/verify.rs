@@ -15,7 +15,10 @@ use bookhook_verify::{HeaderSource, Provider, SignParams};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 mod common;
-use common::{ID, NOW, ROTATION, SCHEMES, SIZES, body, delivery_headers, floor, verifier};
+use common::{
+    Ed25519Floor, ID, NOW, ROTATION, SCHEMES, SIZES, V1A_PUBLIC_KEY, V1A_SECRET_KEY, body,
+    delivery_headers, floor, verifier,
+};
 
 fn schemes(c: &mut Criterion) {
     for (provider, secret) in SCHEMES {
@@ -74,6 +77,50 @@ fn rotation(c: &mut Criterion) {
             b.iter(|| {
                 verifier
                     .verify(black_box(&headers), black_box(&body))
+                    .expect("ok")
+            });
+        });
+    }
+    group.finish();
+}
+
+/// Standard Webhooks `v1a` (ed25519): bookhook's `verify` with the receiver's `whpk_` key
+/// against the floor (a bare `verify_strict` of the same signed bytes with an already parsed
+/// key), and the same delivery signed `v1` with a `whsec_` secret, verified by bookhook: what
+/// choosing asymmetric signatures costs a receiver.
+fn v1a(c: &mut Criterion) {
+    let (hmac, provider) = (SCHEMES[5].1, Provider::StandardWebhooks);
+    let mut group = c.benchmark_group("verify/standard-v1a");
+    for size in SIZES {
+        let body = body(size);
+        let params = SignParams::at(NOW).id(ID);
+        let signed = delivery_headers(provider, V1A_SECRET_KEY, &body, &params);
+        let v1a = verifier(provider, &[V1A_PUBLIC_KEY]);
+        v1a.verify(&signed, &body)
+            .expect("signed delivery verifies");
+        let floor = Ed25519Floor::new(&signed, &body);
+        assert!(
+            floor.verify(&floor.message) && !floor.verify(&floor.message[1..]),
+            "the floor checks"
+        );
+        let hmac_signed = delivery_headers(provider, hmac, &body, &params);
+        let v1 = verifier(provider, &[hmac]);
+        v1.verify(&hmac_signed, &body)
+            .expect("signed delivery verifies");
+
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function(BenchmarkId::new("floor", size), |b| {
+            b.iter(|| assert!(floor.verify(black_box(&floor.message))));
+        });
+        group.bench_function(BenchmarkId::new("bookhook", size), |b| {
+            b.iter(|| {
+                v1a.verify(black_box(&signed), black_box(&body))
+                    .expect("ok")
+            });
+        });
+        group.bench_function(BenchmarkId::new("bookhook-v1", size), |b| {
+            b.iter(|| {
+                v1.verify(black_box(&hmac_signed), black_box(&body))
                     .expect("ok")
             });
         });
@@ -156,6 +203,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = schemes, rotation, token, headermap
+    targets = schemes, rotation, v1a, token, headermap
 }
 criterion_main!(benches);

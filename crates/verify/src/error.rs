@@ -117,7 +117,8 @@ pub enum Malformed {
     /// A signature entry is empty.
     #[error("empty signature")]
     EmptySignature,
-    /// A signature entry does not decode to a 32-byte HMAC-SHA256 tag.
+    /// A signature entry does not decode to its length: a 32-byte HMAC-SHA256 tag, or a
+    /// 64-byte ed25519 signature (Standard Webhooks `v1a`).
     #[error("signature has the wrong length")]
     WrongLength,
     /// A signature entry is not valid hex or base64.
@@ -177,5 +178,68 @@ pub enum ConfigError {
         index: usize,
         /// The form the provider's secrets take.
         expected: &'static str,
+    },
+    /// A `whsk_` ed25519 *secret* key was given to a verifier. A receiver verifies `v1a`
+    /// signatures with the sender's public key; holding the signing key would let anyone who
+    /// reads the receiver's configuration forge deliveries.
+    #[error(
+        "secret #{index} for {provider} is a `whsk_` signing key: configure the sender's `whpk_` public key instead, and keep the signing key with the sender only"
+    )]
+    SigningKeyForVerifier {
+        /// The provider.
+        provider: Provider,
+        /// Position of the secret in the list, from 0.
+        index: usize,
+    },
+    /// A `whpk_` ed25519 public key was given to a signer: public keys only verify.
+    #[error(
+        "secret #{index} for {provider} is a `whpk_` public key, which cannot sign: sign with the `whsk_` secret key"
+    )]
+    PublicKeyForSigner {
+        /// The provider.
+        provider: Provider,
+        /// Position of the secret in the list, from 0.
+        index: usize,
+    },
+    /// An ed25519 key (`whpk_`, or the public half of a `whsk_`) is well encoded but is not
+    /// the encoding of a point on the curve: it cannot be anyone's public key.
+    #[error(
+        "key #{index} for {provider} is not a valid ed25519 public key: copy the sender's `whpk_` key again"
+    )]
+    InvalidPublicKey {
+        /// The provider.
+        provider: Provider,
+        /// Position of the key in the list, from 0.
+        index: usize,
+    },
+    /// An ed25519 public key of small order ("weak"): signatures under it can be forged for
+    /// any message, so it is refused even before strict verification would refuse its
+    /// deliveries one by one.
+    #[error(
+        "key #{index} for {provider} is a weak (small-order) ed25519 public key that would accept forged signatures: configure the sender's real `whpk_` key"
+    )]
+    WeakPublicKey {
+        /// The provider.
+        provider: Provider,
+        /// Position of the key in the list, from 0.
+        index: usize,
+    },
+    /// A `whsk_` secret key whose second half is not the public key of its first half (the
+    /// seed): it is truncated, or two keys were pasted together.
+    #[error(
+        "secret #{index} for {provider} is an inconsistent `whsk_` key: its public half does not belong to its seed; copy the whole key again"
+    )]
+    KeyPairMismatch {
+        /// The provider.
+        provider: Provider,
+        /// Position of the secret in the list, from 0.
+        index: usize,
+    },
+    /// Several secrets were given to a [`Signer`](crate::Signer) for a provider whose
+    /// deliveries carry one signature (only Standard Webhooks carries several).
+    #[error("{provider} deliveries carry one signature: sign with one secret")]
+    OneSecretOnly {
+        /// The provider.
+        provider: Provider,
     },
 }

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod clock;
+mod ed25519;
 mod error;
 mod headers;
 mod provider;
@@ -15,7 +16,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ConfigError, Malformed, VerifyError};
 pub use headers::{HeaderSource, NameFilter};
 pub use provider::{ByProvider, Provider, UnknownProvider};
-pub use secret::SecretSet;
+pub use secret::{KeyKind, SecretSet};
 pub use sign::{SignParams, SignedDelivery, Signer};
 pub use verifier::{DEFAULT_TOLERANCE, Verified, Verifier, VerifierBuilder};
 

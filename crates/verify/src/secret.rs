@@ -5,9 +5,10 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
-use zeroize::Zeroizing;
 
+use crate::ed25519::{KeyProblem, PublicKey};
 use crate::provider::SchemeOf;
+use crate::scheme::{Key, KeyError};
 use crate::{ConfigError, Provider};
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
@@ -17,12 +18,18 @@ pub(crate) const TAG_LEN: usize = 32;
 
 /// The active secrets of one route, in the form verification needs them.
 ///
-/// The raw secret bytes are zeroized as soon as the keys are derived; only keyed HMAC states
-/// (or, for URL tokens, the tokens' SHA-256) are kept.
+/// The raw secret bytes are zeroized as soon as the keys are derived; only keyed HMAC states,
+/// ed25519 public keys (or, for URL tokens, the tokens' SHA-256) are kept.
 #[derive(Clone)]
 pub(crate) enum Keys {
-    /// Keyed HMAC-SHA256 states, cloned for every message instead of re-keying.
-    Macs(Vec<HmacSha256>),
+    /// Signature keys, each with its position in the configured list (which
+    /// [`Verified::secret_index`](crate::Verified::secret_index) reports), in that order.
+    Signing {
+        /// Keyed HMAC-SHA256 states, cloned for every message instead of re-keying.
+        macs: Vec<(usize, HmacSha256)>,
+        /// Ed25519 public keys (Standard Webhooks `whpk_`), checked to be of large order.
+        public: Vec<(usize, PublicKey)>,
+    },
     /// SHA-256 of each URL token: comparing digests keeps the comparison fixed-length, so a
     /// token's length does not leak through timing either.
     Tokens(Vec<[u8; TAG_LEN]>),
@@ -56,23 +63,40 @@ fn words(tag: &[u8; TAG_LEN]) -> [u64; TAG_LEN / 8] {
     })
 }
 
-/// Turns one configured secret into the bytes the provider's scheme keys with.
-fn key_bytes(
+/// Which kind of key matched a delivery (see [`Verified::key_kind`](crate::Verified::key_kind)).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    /// A shared secret, by HMAC-SHA256 (every signing provider; Standard Webhooks `v1`,
+    /// with a `whsec_` secret).
+    Hmac,
+    /// An ed25519 public key (Standard Webhooks `v1a`, with a `whpk_` key).
+    Ed25519,
+    /// A URL token (Slotflow).
+    Token,
+}
+
+/// Turns one configured secret into the key the provider's scheme uses.
+pub(crate) fn parse_key(
     provider: Provider,
     secret: &[u8],
     index: usize,
-) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+) -> Result<Key, ConfigError> {
     if secret.is_empty() {
         return Err(ConfigError::EmptySecret { provider, index });
     }
-    provider
-        .scheme()
-        .key_bytes(secret)
-        .map_err(|expected| ConfigError::InvalidSecret {
+    provider.scheme().key(secret).map_err(|err| match err {
+        KeyError::Form(expected) => ConfigError::InvalidSecret {
             provider,
             index,
             expected,
-        })
+        },
+        KeyError::Ed25519(KeyProblem::NotAPoint) => {
+            ConfigError::InvalidPublicKey { provider, index }
+        }
+        KeyError::Ed25519(KeyProblem::Weak) => ConfigError::WeakPublicKey { provider, index },
+        KeyError::Ed25519(KeyProblem::Mismatch) => ConfigError::KeyPairMismatch { provider, index },
+    })
 }
 
 /// The active secrets of one route: one or more, so that a secret can be rotated without
@@ -100,40 +124,66 @@ pub struct SecretSet {
 
 impl SecretSet {
     /// Secrets for `provider`, in the form the provider issues them (for Standard Webhooks
-    /// `whsec_` followed by base64; for the others the raw string, used as bytes; for
-    /// Slotflow the URL token, which must be URL-safe: `A-Z a-z 0-9 - . _ ~`).
+    /// `whsec_` followed by base64, or an ed25519 public key `whpk_` followed by base64, in
+    /// any mix; for the others the raw string, used as bytes; for Slotflow the URL token,
+    /// which must be URL-safe: `A-Z a-z 0-9 - . _ ~`).
     ///
     /// # Errors
     ///
     /// [`ConfigError::NoSecret`] if `secrets` is empty, [`ConfigError::EmptySecret`] or
-    /// [`ConfigError::InvalidSecret`] for an entry that cannot be used.
+    /// [`ConfigError::InvalidSecret`] for an entry that cannot be used. For Standard
+    /// Webhooks also [`ConfigError::SigningKeyForVerifier`] for a `whsk_` secret key (a
+    /// receiver needs only the public key), [`ConfigError::InvalidPublicKey`] and
+    /// [`ConfigError::WeakPublicKey`].
     pub fn new<I, S>(provider: Provider, secrets: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        let raw = secrets
+        let parsed = secrets
             .into_iter()
             .enumerate()
-            .map(|(index, secret)| key_bytes(provider, secret.as_ref(), index))
+            .map(|(index, secret)| parse_key(provider, secret.as_ref(), index))
             .collect::<Result<Vec<_>, _>>()?;
-        if raw.is_empty() {
+        if parsed.is_empty() {
             return Err(ConfigError::NoSecret { provider });
         }
+        let len = parsed.len();
         let keys = if provider.scheme().uses_token() {
-            Keys::Tokens(raw.iter().map(|t| Sha256::digest(&t[..]).into()).collect())
-        } else {
-            Keys::Macs(
-                raw.iter()
-                    // HMAC takes keys of any length: `new_from_slice` cannot fail here.
-                    .filter_map(|k| HmacSha256::new_from_slice(k).ok())
+            Keys::Tokens(
+                parsed
+                    .iter()
+                    .filter_map(|key| match key {
+                        Key::Bytes(token) => Some(Sha256::digest(&token[..]).into()),
+                        _ => None,
+                    })
                     .collect(),
             )
+        } else {
+            let mut macs = Vec::new();
+            let mut public = Vec::new();
+            for (index, key) in parsed.into_iter().enumerate() {
+                match key {
+                    // HMAC takes keys of any length: `new_from_slice` cannot fail here.
+                    Key::Bytes(bytes) => macs.extend(
+                        HmacSha256::new_from_slice(&bytes)
+                            .ok()
+                            .map(|mac| (index, mac)),
+                    ),
+                    Key::Ed25519Public(key) => public.push((index, key)),
+                    // Never the signing key on the receiving side: whoever reads the
+                    // receiver's configuration could then sign deliveries.
+                    Key::Ed25519Secret(_) => {
+                        return Err(ConfigError::SigningKeyForVerifier { provider, index });
+                    }
+                }
+            }
+            Keys::Signing { macs, public }
         };
         Ok(SecretSet {
             provider,
             keys,
-            len: raw.len(),
+            len,
         })
     }
 

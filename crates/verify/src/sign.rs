@@ -5,12 +5,18 @@ use std::fmt;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 use crate::provider::SchemeOf;
+use crate::scheme::Key;
+use crate::secret::{parse_key, split_list};
 use crate::{ConfigError, Provider};
 
-/// Signs bodies the way one provider does, with one secret.
+/// Signs bodies the way one provider does, with one secret (or, for Standard Webhooks,
+/// several at once, as a sender rotating keys does).
+///
+/// For Standard Webhooks, a `whsec_` secret signs a `v1` entry (HMAC-SHA256) and a `whsk_`
+/// ed25519 secret key a `v1a` entry; [`Signer::from_list`] signs with each, in order, into
+/// one `webhook-signature` header.
 ///
 /// `Debug` is redacted.
 ///
@@ -28,32 +34,80 @@ use crate::{ConfigError, Provider};
 /// assert!(verifier.verify(&signed.header_map(), body).is_ok());
 /// # Ok::<(), bookhook_verify::ConfigError>(())
 /// ```
+///
+/// An asymmetric (`v1a`) Standard Webhooks delivery, verified with the public key alone:
+///
+/// ```
+/// use bookhook_verify::{KeyKind, Provider, SignParams, Signer, Verifier};
+///
+/// // The published example key pair of the Standard Webhooks reference server.
+/// let secret_key = "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
+/// let public_key = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+///
+/// let body = br#"{"type":"booking.created"}"#;
+/// let signed = Signer::new(Provider::StandardWebhooks, secret_key)?.sign(body, &SignParams::now());
+/// assert!(signed.header("webhook-signature").unwrap().starts_with("v1a,"));
+///
+/// let verifier = Verifier::builder(Provider::StandardWebhooks).secret(public_key).build()?;
+/// let verified = verifier.verify(&signed.header_map(), body).expect("signed with the pair");
+/// assert_eq!(verified.key_kind(), KeyKind::Ed25519);
+/// # Ok::<(), bookhook_verify::ConfigError>(())
+/// ```
 pub struct Signer {
     provider: Provider,
-    key: Zeroizing<Vec<u8>>,
+    keys: Vec<Key>,
 }
 
 impl Signer {
-    /// A signer for `provider` with `secret` in the form the provider issues it.
+    /// A signer for `provider` with `secret` in the form the provider issues it (for
+    /// Standard Webhooks a `whsec_` secret, or a `whsk_` ed25519 secret key).
     ///
     /// # Errors
     ///
-    /// [`ConfigError::EmptySecret`] or [`ConfigError::InvalidSecret`], as for a verifier.
+    /// [`ConfigError::EmptySecret`] or [`ConfigError::InvalidSecret`], as for a verifier;
+    /// for a `whsk_` key also [`ConfigError::KeyPairMismatch`] (its public half is not its
+    /// seed's), [`ConfigError::InvalidPublicKey`] or [`ConfigError::WeakPublicKey`]; and
+    /// [`ConfigError::PublicKeyForSigner`] for a `whpk_` public key, which cannot sign.
     pub fn new(provider: Provider, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        let secret = secret.as_ref();
-        if secret.is_empty() {
-            return Err(ConfigError::EmptySecret { provider, index: 0 });
+        Self::with_secrets(provider, [secret])
+    }
+
+    /// A signer with several secrets from a comma-separated list (whitespace around entries
+    /// ignored), each signing one entry of the delivery's signature header, in order: a
+    /// Standard Webhooks sender rotating from `whsec_` to `whsk_`, or between two keys.
+    ///
+    /// # Errors
+    ///
+    /// As [`Signer::new`] (the index counts entries from 0); [`ConfigError::NoSecret`] for
+    /// an empty list, and [`ConfigError::OneSecretOnly`] for several secrets of a provider
+    /// whose deliveries carry one signature (every provider but Standard Webhooks).
+    pub fn from_list(provider: Provider, list: &str) -> Result<Self, ConfigError> {
+        Self::with_secrets(provider, split_list(list))
+    }
+
+    fn with_secrets<I, S>(provider: Provider, secrets: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let keys = secrets
+            .into_iter()
+            .enumerate()
+            .map(
+                |(index, secret)| match parse_key(provider, secret.as_ref(), index)? {
+                    Key::Ed25519Public(_) => {
+                        Err(ConfigError::PublicKeyForSigner { provider, index })
+                    }
+                    key => Ok(key),
+                },
+            )
+            .collect::<Result<Vec<_>, _>>()?;
+        match keys.len() {
+            0 => Err(ConfigError::NoSecret { provider }),
+            1 => Ok(Signer { provider, keys }),
+            _ if provider.scheme().signs_several() => Ok(Signer { provider, keys }),
+            _ => Err(ConfigError::OneSecretOnly { provider }),
         }
-        let key =
-            provider
-                .scheme()
-                .key_bytes(secret)
-                .map_err(|expected| ConfigError::InvalidSecret {
-                    provider,
-                    index: 0,
-                    expected,
-                })?;
-        Ok(Signer { provider, key })
     }
 
     /// The provider this signer imitates.
@@ -63,7 +117,7 @@ impl Signer {
 
     /// The headers (and, for Slotflow, the query string) the provider would send with `body`.
     pub fn sign(&self, body: &[u8], params: &SignParams) -> SignedDelivery {
-        self.provider.scheme().sign(&self.key, body, params)
+        self.provider.scheme().sign_with(&self.keys, body, params)
     }
 }
 
@@ -71,7 +125,7 @@ impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer")
             .field("provider", &self.provider)
-            .field("key", &"REDACTED")
+            .field("keys", &format_args!("[REDACTED; {}]", self.keys.len()))
             .finish()
     }
 }

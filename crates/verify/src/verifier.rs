@@ -8,11 +8,16 @@ use subtle::Choice;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use zeroize::Zeroizing;
 
+use crate::ed25519::{PublicKey, StrictSignature};
 use crate::provider::SchemeOf;
 use crate::scheme::header::{Fields, Text};
-use crate::scheme::{Credential, Parsed, Request, Timestamp};
-use crate::secret::{Keys, split_list, tags_equal, token_matches};
-use crate::{Clock, ConfigError, HeaderSource, Provider, SecretSet, SystemClock, VerifyError};
+use crate::scheme::{
+    Bounded, Credential, Parsed, Request, SignedPrefix, Timestamp, decode_signature,
+};
+use crate::secret::{HmacSha256, Keys, TAG_LEN, split_list, tags_equal, token_matches};
+use crate::{
+    Clock, ConfigError, HeaderSource, KeyKind, Provider, SecretSet, SystemClock, VerifyError,
+};
 
 /// How far a signed timestamp may be from now, by default: the five minutes Bookable asks for
 /// and Standard Webhooks and Stripe use.
@@ -112,6 +117,9 @@ impl Verifier {
     ///
     /// Every signature entry is compared with every active secret over fixed-length tags in
     /// constant time. The body is hashed once per secret (not per entry) and never copied.
+    /// Standard Webhooks `v1a` entries are checked only against `whpk_` public keys and `v1`
+    /// entries only against HMAC secrets, so a key of one kind never verifies an entry of
+    /// the other; ed25519 verification is strict (see `SECURITY.md`).
     pub fn verify<H>(&self, headers: &H, body: &[u8]) -> Result<Verified, VerifyError>
     where
         H: HeaderSource + ?Sized,
@@ -147,10 +155,13 @@ impl Verifier {
             Some(ts) => Some(self.check_tolerance(ts)?),
             None => None,
         };
-        let secret_index = matching_secret(secrets.keys(), &parsed, body)?;
+        let (secret_index, key_kind) = matching_secret(secrets.keys(), &parsed, body, |f| {
+            scheme.for_each_ed25519(&request, f);
+        })?;
         Ok(Verified {
             provider: inner.provider,
             secret_index,
+            key_kind,
             timestamp,
             delivery_id: parsed.delivery_id.map(HeaderText::new),
             event_type: parsed.event_type.map(HeaderText::new),
@@ -189,19 +200,45 @@ impl Verifier {
     }
 }
 
-/// The index of the first active secret that any credential entry matches.
-fn matching_secret(keys: &Keys, parsed: &Parsed<'_>, body: &[u8]) -> Result<usize, VerifyError> {
+/// The index and kind of the first active secret (in configured order) that any credential
+/// entry matches. `ed25519_entries` offers the request's ed25519 entries, read again from
+/// the headers (see [`Credential::Signatures`]).
+fn matching_secret<'h>(
+    keys: &Keys,
+    parsed: &Parsed<'h>,
+    body: &[u8],
+    ed25519_entries: impl FnOnce(&mut dyn FnMut(Text<'h>)),
+) -> Result<(usize, KeyKind), VerifyError> {
     match (&parsed.credential, keys) {
-        (Credential::Tags { content, tags }, Keys::Macs(macs)) => macs
-            .iter()
-            .position(|key| {
-                let expected = content.mac(key, body);
-                let hit = tags
-                    .iter()
-                    .fold(Choice::from(0), |hit, tag| hit | tags_equal(tag, &expected));
-                bool::from(hit)
-            })
-            .ok_or(VerifyError::SignatureMismatch),
+        (Credential::Tags { content, tags }, Keys::Signing { macs, .. }) => {
+            matching_mac(macs, content, tags, body)
+                .map(|index| (index, KeyKind::Hmac))
+                .ok_or(VerifyError::SignatureMismatch)
+        }
+        (
+            Credential::Signatures {
+                content,
+                tags,
+                ed25519_count,
+            },
+            Keys::Signing { macs, public },
+        ) => {
+            // HMAC first: it is cheap, and a public key listed after the matching secret
+            // need not be tried at all.
+            let mac = if tags.is_empty() {
+                None
+            } else {
+                matching_mac(macs, content, tags, body).map(|index| (index, KeyKind::Hmac))
+            };
+            let before = mac.map_or(usize::MAX, |(index, _)| index);
+            let wanted = *ed25519_count > 0 && public.first().is_some_and(|(i, _)| *i < before);
+            wanted
+                .then(|| matching_public_key(public, before, content, ed25519_entries, body))
+                .flatten()
+                .map(|index| (index, KeyKind::Ed25519))
+                .or(mac)
+                .ok_or(VerifyError::SignatureMismatch)
+        }
         (Credential::Tokens(tokens), Keys::Tokens(digests)) => digests
             .iter()
             .position(|digest| {
@@ -210,12 +247,60 @@ fn matching_secret(keys: &Keys, parsed: &Parsed<'_>, body: &[u8]) -> Result<usiz
                 });
                 bool::from(hit)
             })
+            .map(|index| (index, KeyKind::Token))
             .ok_or(VerifyError::TokenMismatch),
         // A scheme's credential kind and its keys' kind come from the same provider, so they
         // always agree; refusing is the safe answer should they ever not.
-        (Credential::Tags { .. }, Keys::Tokens(_)) => Err(VerifyError::SignatureMismatch),
-        (Credential::Tokens(_), Keys::Macs(_)) => Err(VerifyError::TokenMismatch),
+        (Credential::Tags { .. } | Credential::Signatures { .. }, Keys::Tokens(_)) => {
+            Err(VerifyError::SignatureMismatch)
+        }
+        (Credential::Tokens(_), Keys::Signing { .. }) => Err(VerifyError::TokenMismatch),
     }
+}
+
+/// The configured index of the first HMAC secret that any tag matches. Every tag is compared
+/// with each secret's MAC in constant time (no early exit inside a secret's comparisons).
+fn matching_mac(
+    macs: &[(usize, HmacSha256)],
+    content: &SignedPrefix<'_>,
+    tags: &Bounded<[u8; TAG_LEN]>,
+    body: &[u8],
+) -> Option<usize> {
+    macs.iter().find_map(|(index, key)| {
+        let expected = content.mac(key, body);
+        let hit = tags
+            .iter()
+            .fold(Choice::from(0), |hit, tag| hit | tags_equal(tag, &expected));
+        bool::from(hit).then_some(*index)
+    })
+}
+
+/// The configured index (below `before`) of the first public key that any `v1a` signature
+/// verifies under, strictly. Signatures and keys are public: early exits leak nothing.
+fn matching_public_key<'h>(
+    public: &[(usize, PublicKey)],
+    before: usize,
+    content: &SignedPrefix<'_>,
+    entries: impl FnOnce(&mut dyn FnMut(Text<'h>)),
+    body: &[u8],
+) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    entries(&mut |entry| {
+        // Checked to decode when parsed; the key-independent strict checks once per entry.
+        let Some(signature) = decode_signature(entry).and_then(|s| StrictSignature::new(&s)) else {
+            return;
+        };
+        let limit = best.unwrap_or(before);
+        // `public` is in configured order: the first match is the lowest index.
+        let found = public
+            .iter()
+            .take_while(|(index, _)| *index < limit)
+            .find(|(_, key)| content.ed25519_verifies(key, &signature, body));
+        if let Some((index, _)) = found {
+            best = Some(*index);
+        }
+    });
+    best
 }
 
 /// Configures a [`Verifier`]. `Debug` is redacted.
@@ -310,6 +395,7 @@ impl fmt::Debug for VerifierBuilder {
 pub struct Verified {
     provider: Provider,
     secret_index: usize,
+    key_kind: KeyKind,
     timestamp: Option<SignedAt>,
     delivery_id: Option<HeaderText>,
     event_type: Option<HeaderText>,
@@ -390,6 +476,14 @@ impl Verified {
     /// no delivery matches the old secret any more, it can be removed.
     pub fn secret_index(&self) -> usize {
         self.secret_index
+    }
+
+    /// The kind of the key that matched: [`KeyKind::Hmac`] for a shared secret,
+    /// [`KeyKind::Ed25519`] for a Standard Webhooks `whpk_` public key (a `v1a` signature),
+    /// [`KeyKind::Token`] for a Slotflow URL token. While a sender moves from `v1` to `v1a`,
+    /// this says which deliveries already arrive signed the new way.
+    pub fn key_kind(&self) -> KeyKind {
+        self.key_kind
     }
 
     /// The signed timestamp, for schemes that sign one.

@@ -551,3 +551,39 @@ fn signed_delivery_debug_shows_signatures_but_never_the_secret() {
         }
     }
 }
+
+#[test]
+fn ed25519_key_errors_and_signers_format_without_the_key() {
+    use ed25519_dalek::SigningKey;
+    let p = Provider::StandardWebhooks;
+    let keypair = |seed: u8| SigningKey::from_bytes(&[seed; 32]).to_keypair_bytes();
+    let whsk = |bytes: &[u8]| format!("whsk_{}", STANDARD.encode(bytes));
+    let (a, b) = (keypair(0x11), keypair(0x22));
+    let mismatched = [&a[..32], &b[32..]].concat();
+    let errors = [
+        SecretSet::from_list(p, &whsk(&a)).unwrap_err(),
+        Verifier::builder(p).secret(whsk(&a)).build().unwrap_err(),
+        Signer::new(p, whsk(&mismatched)).unwrap_err(),
+        Signer::from_list(p, &format!("{},{}", whsk(&a), whsk(&a[..40]))).unwrap_err(),
+    ];
+    for err in &errors {
+        let text = format!("{err} {err:?} {err:#?}");
+        for seed in [&a[..32], &b[..32]] {
+            let b64 = STANDARD.encode(seed);
+            // Any 12 consecutive characters of the seed's base64, or its hex.
+            assert!(!text.contains(&hex::encode(seed)), "{text}");
+            for window in b64.as_bytes().windows(12) {
+                assert!(
+                    !text.contains(std::str::from_utf8(window).unwrap()),
+                    "{text}"
+                );
+            }
+        }
+    }
+    // A signer's Debug is the same whatever its keys.
+    let debug = |list: &str| format!("{:?}", Signer::from_list(p, list).unwrap());
+    assert_eq!(
+        debug(&format!("{},{}", secrets(p)[0], whsk(&a))),
+        debug(&format!("{},{}", secrets(p)[2], whsk(&b)))
+    );
+}

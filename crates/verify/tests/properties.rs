@@ -159,3 +159,136 @@ proptest! {
         }
     }
 }
+
+/// Standard Webhooks `v1a` (ed25519): a key pair made for these tests, the signing half for
+/// the signer and the public half for the verifier.
+mod v1a {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use bookhook_verify::{KeyKind, VerifyError};
+    use ed25519_dalek::SigningKey;
+
+    use super::*;
+
+    const ID: &str = "msg_prop";
+
+    fn keys() -> (String, String) {
+        let key = SigningKey::from_bytes(&[0x3c; 32]);
+        (
+            format!("whsk_{}", STANDARD.encode(key.to_keypair_bytes())),
+            format!("whpk_{}", STANDARD.encode(key.verifying_key().to_bytes())),
+        )
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::builder(Provider::StandardWebhooks)
+            .secret(keys().1)
+            .secret(secret(Provider::StandardWebhooks))
+            .clock(FixedClock::new(
+                OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
+            ))
+            .build()
+            .unwrap()
+    }
+
+    fn signed(body: &[u8], at: i64) -> HeaderMap {
+        Signer::new(Provider::StandardWebhooks, keys().0)
+            .unwrap()
+            .sign(body, &SignParams::at(at).id(ID))
+            .header_map()
+    }
+
+    fn flip_ascii(value: &str, bit: prop::sample::Index) -> Option<String> {
+        let mut bytes = value.as_bytes().to_vec();
+        let i = bit.index(bytes.len() * 7);
+        bytes[i / 7] ^= 1 << (i % 7);
+        let visible = bytes.iter().all(|&b| (0x21..0x7f).contains(&b));
+        visible.then(|| String::from_utf8(bytes).unwrap())
+    }
+
+    proptest! {
+        // ed25519 in a debug build costs milliseconds per verification: fewer cases.
+        #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+        #[test]
+        fn v1a_round_trips_and_says_so(body in prop::collection::vec(any::<u8>(), 0..1024), skew in -300i64..=300) {
+            let verified = verifier().verify(&signed(&body, NOW + skew), &body);
+            prop_assert!(verified.as_ref().is_ok_and(|v| v.key_kind() == KeyKind::Ed25519 && v.secret_index() == 0), "{:?}", verified);
+        }
+
+        #[test]
+        fn v1a_body_bit_flip_is_a_mismatch(body in prop::collection::vec(any::<u8>(), 1..1024), bit in any::<prop::sample::Index>()) {
+            let headers = signed(&body, NOW);
+            let mut tampered = body.clone();
+            let i = bit.index(body.len() * 8);
+            tampered[i / 8] ^= 1 << (i % 8);
+            prop_assert_eq!(verifier().verify(&headers, &tampered), Err(VerifyError::SignatureMismatch));
+        }
+
+        #[test]
+        fn v1a_id_bit_flip_is_a_mismatch(body in prop::collection::vec(any::<u8>(), 0..256), bit in any::<prop::sample::Index>()) {
+            let mut headers = signed(&body, NOW);
+            let flipped = flip_ascii(ID, bit);
+            prop_assume!(flipped.is_some());
+            headers.insert("webhook-id", HeaderValue::from_str(&flipped.unwrap()).unwrap());
+            prop_assert_eq!(verifier().verify(&headers, &body), Err(VerifyError::SignatureMismatch));
+        }
+
+        /// As for `v1` above: a flipped timestamp is refused, and inside the tolerance it is
+        /// refused because it is signed, not only because it is out of range.
+        #[test]
+        fn v1a_timestamp_bit_flip_is_refused(body in prop::collection::vec(any::<u8>(), 0..256), skew in -300i64..=300, from_end in prop_oneof![0usize..3, 0usize..10], bit in 0u8..7) {
+            let at = NOW + skew;
+            let mut headers = signed(&body, at);
+            let mut digits = at.to_string().into_bytes();
+            let i = digits.len() - 1 - from_end;
+            digits[i] ^= 1 << bit;
+            prop_assume!(digits.iter().all(|&b| (0x21..0x7f).contains(&b)));
+            let flipped = String::from_utf8(digits).unwrap();
+            headers.insert("webhook-timestamp", HeaderValue::from_str(&flipped).unwrap());
+            let result = verifier().verify(&headers, &body);
+            prop_assert!(result.is_err(), "accepted t={}", flipped);
+            let in_window = flipped.bytes().all(|b| b.is_ascii_digit())
+                && flipped.parse::<i64>().is_ok_and(|t| (t - NOW).abs() <= 300);
+            if in_window {
+                prop_assert_eq!(result.unwrap_err(), VerifyError::SignatureMismatch);
+            }
+        }
+
+        /// Any one of the signature's 512 bits flipped (re-encoded, so the entry stays well
+        /// formed) is a mismatch: never accepted, never malformed.
+        #[test]
+        fn v1a_signature_bit_flip_is_a_mismatch(body in prop::collection::vec(any::<u8>(), 0..256), bit in 0usize..512) {
+            let mut headers = signed(&body, NOW);
+            let value = headers["webhook-signature"].to_str().unwrap().to_owned();
+            let mut sig = STANDARD.decode(value.strip_prefix("v1a,").unwrap()).unwrap();
+            sig[bit / 8] ^= 1 << (bit % 8);
+            let entry = format!("v1a,{}", STANDARD.encode(&sig));
+            headers.insert("webhook-signature", HeaderValue::from_str(&entry).unwrap());
+            prop_assert_eq!(verifier().verify(&headers, &body), Err(VerifyError::SignatureMismatch));
+        }
+
+        /// Flips of the characters of a mixed `v1 … v1a …` header: never accepted unless the
+        /// untouched entry still matches, never a panic.
+        #[test]
+        fn mixed_header_character_flips_leave_only_the_untouched_entry(body in prop::collection::vec(any::<u8>(), 0..256), bit in any::<prop::sample::Index>()) {
+            let signer = Signer::from_list(Provider::StandardWebhooks, &format!("{},{}", secret(Provider::StandardWebhooks), keys().0)).unwrap();
+            let mut headers = signer.sign(&body, &SignParams::at(NOW).id(ID)).header_map();
+            let value = headers["webhook-signature"].to_str().unwrap().to_owned();
+            let (v1, v1a) = value.split_once(' ').unwrap();
+            let flipped_v1a = flip_ascii(v1a, bit);
+            prop_assume!(flipped_v1a.is_some());
+            let flipped_v1a = flipped_v1a.unwrap();
+            headers.insert("webhook-signature", HeaderValue::from_str(&format!("{v1} {flipped_v1a}")).unwrap());
+            // The v1 entry still matches the HMAC secret (index 1) unless the flip made the
+            // v1a entry malformed, which refuses the whole header as for `v1`.
+            match verifier().verify(&headers, &body) {
+                Ok(v) => prop_assert_eq!((v.secret_index(), v.key_kind()), (1, KeyKind::Hmac)),
+                Err(err) => prop_assert_eq!(err.status(), 400, "{:?} for {}", err, flipped_v1a),
+            }
+            // Without the v1 entry, the flipped v1a entry alone is always refused.
+            headers.insert("webhook-signature", HeaderValue::from_str(&flipped_v1a).unwrap());
+            prop_assert!(verifier().verify(&headers, &body).is_err());
+        }
+    }
+}

@@ -548,15 +548,22 @@ fn standard_webhooks_needs_id_and_timestamp_and_ignores_other_versions() {
         check(p, &h, BODY).unwrap_err(),
         VerifyError::SignatureMismatch
     );
-    // `v1a,` (asymmetric) entries are skipped; only-v1a is malformed.
+    // Entries of unknown versions are skipped; only-unknown is malformed.
     let tag = good.tag(p);
     let mut h = good.clone();
-    h.set("webhook-signature", format!("v1a,AAAA v1,{tag}"));
+    h.set("webhook-signature", format!("v2,AAAA v1,{tag}"));
     assert!(check(p, &h, BODY).is_ok());
-    h.set("webhook-signature", "v1a,AAAA");
+    h.set("webhook-signature", "v2,AAAA");
     assert_eq!(
         check(p, &h, BODY).unwrap_err(),
         malformed(p, Malformed::NoSignature)
+    );
+    // `v1a,` (ed25519) entries are verified now, so a broken one is malformed like a broken
+    // `v1,` entry, even next to a valid `v1` (tests/asymmetric.rs has the rest).
+    h.set("webhook-signature", format!("v1a,AAAA v1,{tag}"));
+    assert_eq!(
+        check(p, &h, BODY).unwrap_err(),
+        malformed(p, Malformed::WrongLength)
     );
     // Two different ids are ambiguous.
     let mut h = good.clone();

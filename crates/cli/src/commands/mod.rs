@@ -1,15 +1,16 @@
 //! One module per subcommand. Each takes its parsed arguments and a writer for stdout, and
 //! returns a [`CliError`] on failure; `main` prints it and exits with its code.
 
+mod keygen;
 mod send;
 mod sign;
 mod verify;
 
 use std::io::Write;
 
-use bookhook_verify::SignParams;
+use bookhook_verify::{Provider, SignParams, Signer};
 
-use crate::cli::Command;
+use crate::cli::{Command, OneSecret};
 use crate::error::CliError;
 
 /// Runs one subcommand, writing its output to `out`.
@@ -18,7 +19,21 @@ pub(crate) fn run(command: Command, out: &mut dyn Write) -> Result<(), CliError>
         Command::Sign(args) => sign::run(&args, out),
         Command::Verify(args) => verify::run(&args, out),
         Command::Send(args) => send::run(&args, out),
+        Command::Keygen(args) => keygen::run(&args, out),
     }
+}
+
+/// The signer for the secret of `--secret` or `--secret-file`: for Standard Webhooks a
+/// comma-separated list signs with each key, in order (a sender rotating); the other
+/// providers' deliveries carry one signature, and a comma there is a usage error.
+fn signer(provider: Provider, secret: &OneSecret) -> Result<Signer, CliError> {
+    let several = provider == Provider::StandardWebhooks;
+    let secret = secret.read(several)?;
+    match several {
+        true => Signer::from_list(provider, &secret),
+        false => Signer::new(provider, &secret),
+    }
+    .map_err(CliError::Secret)
 }
 
 /// What the provider puts beside the body: when, which delivery, which event.

@@ -4,13 +4,13 @@ use std::io::Write;
 use std::time::Duration;
 
 use bookhook_events::samples;
-use bookhook_verify::{Provider, Signer};
+use bookhook_verify::Provider;
 use http::header::{CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, HeaderValue};
 use reqwest::Url;
 use reqwest::redirect::Policy;
 
-use super::{sign_params, write_err};
+use super::{sign_params, signer, write_err};
 use crate::cli::{Payload, SendArgs};
 use crate::error::CliError;
 use crate::input;
@@ -23,7 +23,7 @@ pub(super) fn run(args: &SendArgs, out: &mut dyn Write) -> Result<(), CliError> 
         args.payload.body_file.as_deref(),
         args.secret.secret_file.as_deref(),
     )?;
-    let signer = Signer::new(args.provider, args.secret.read()?).map_err(CliError::Secret)?;
+    let signer = signer(args.provider, &args.secret)?;
     let mut url = parse_url(&args.url)?;
     let body = payload(args.provider, &args.payload)?;
     let event_type = args.event_type.as_deref().or(args.payload.event.as_deref());

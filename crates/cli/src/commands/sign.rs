@@ -2,16 +2,14 @@
 
 use std::io::Write;
 
-use bookhook_verify::Signer;
-
-use super::{sign_params, write_err};
+use super::{sign_params, signer, write_err};
 use crate::cli::SignArgs;
 use crate::error::CliError;
 use crate::input;
 
 pub(super) fn run(args: &SignArgs, out: &mut dyn Write) -> Result<(), CliError> {
     input::check_one_stdin(Some(&args.body_file), args.secret.secret_file.as_deref())?;
-    let signer = Signer::new(args.provider, args.secret.read()?).map_err(CliError::Secret)?;
+    let signer = signer(args.provider, &args.secret)?;
     let body = input::read_bytes(&args.body_file)?;
     let params = sign_params(
         args.timestamp,

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{FixedClock, Verified, Verifier};
+use bookhook_verify::{FixedClock, KeyKind, Verified, Verifier};
 use time::format_description::well_known::Rfc3339;
 
 use super::write_err;
@@ -39,9 +39,14 @@ fn build_verifier(args: &VerifyArgs) -> Result<Verifier, CliError> {
     builder.build().map_err(CliError::Secret)
 }
 
-/// `ok (secret #N)`, then one `name: value` line per fact the delivery carried.
+/// `ok (secret #N)` (`, ed25519` when a public key verified it), then one `name: value` line
+/// per fact the delivery carried.
 fn write_verified(verified: &Verified, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "ok (secret #{})", verified.secret_index() + 1)?;
+    let number = verified.secret_index() + 1;
+    match verified.key_kind() {
+        KeyKind::Ed25519 => writeln!(out, "ok (secret #{number}, ed25519)")?,
+        _ => writeln!(out, "ok (secret #{number})")?,
+    }
     if let Some(timestamp) = verified.timestamp() {
         let unix = timestamp.unix_timestamp();
         match timestamp.format(&Rfc3339) {

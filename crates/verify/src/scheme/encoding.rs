@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::Timestamp;
 use super::header::Text;
 use crate::Malformed;
+use crate::ed25519::SIGNATURE_LEN;
 use crate::secret::TAG_LEN;
 
 /// A 64-character hex HMAC-SHA256 tag (either case).
@@ -67,6 +68,25 @@ pub(super) fn base64_tag(entry: Text<'_>) -> Result<[u8; TAG_LEN], Malformed> {
         return Err(Malformed::WrongLength);
     }
     let mut buf = [0; 48];
+    let n = STANDARD
+        .decode_slice(entry, &mut buf)
+        .map_err(|_| Malformed::BadEncoding("base64"))?;
+    buf[..n].try_into().map_err(|_| Malformed::WrongLength)
+}
+
+/// A padded standard-base64 ed25519 signature (64 bytes, 88 characters): `Malformed` like a
+/// bad tag (empty, wrong length, bad encoding), so a broken `v1a` entry is refused as a
+/// broken `v1` entry is.
+pub(super) fn base64_signature(entry: Text<'_>) -> Result<[u8; SIGNATURE_LEN], Malformed> {
+    let entry = entry.as_bytes();
+    if entry.is_empty() {
+        return Err(Malformed::EmptySignature);
+    }
+    // 64 bytes are 88 characters; as for tags, much longer is refused before decoding.
+    if entry.len() > 128 {
+        return Err(Malformed::WrongLength);
+    }
+    let mut buf = [0; 96];
     let n = STANDARD
         .decode_slice(entry, &mut buf)
         .map_err(|_| Malformed::BadEncoding("base64"))?;
@@ -143,8 +163,8 @@ pub(super) fn to_hex(tag: &[u8; TAG_LEN]) -> String {
     hex::encode(tag)
 }
 
-/// Standard base64 of a tag, for signing.
-pub(super) fn to_base64(tag: &[u8; TAG_LEN]) -> String {
+/// Standard base64 of a tag or signature, for signing.
+pub(super) fn to_base64(tag: &[u8]) -> String {
     STANDARD.encode(tag)
 }
 
@@ -252,6 +272,38 @@ mod tests {
             assert_eq!(base64_tag(t(&bad)).ok(), expected, "{bad:?}");
             assert!(expected.is_none(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn base64_signature_wants_exactly_64_bytes() {
+        let sig: [u8; SIGNATURE_LEN] = std::array::from_fn(|i| i as u8 * 3);
+        assert_eq!(base64_signature(t(&to_base64(&sig))), Ok(sig));
+        assert_eq!(base64_signature(t("")), Err(Malformed::EmptySignature));
+        // A 32-byte tag is well encoded but the wrong length for a signature.
+        assert_eq!(
+            base64_signature(t(&to_base64(&[7; 32]))),
+            Err(Malformed::WrongLength)
+        );
+        assert_eq!(
+            base64_signature(t(&to_base64(&[7; 65]))),
+            Err(Malformed::WrongLength)
+        );
+        assert_eq!(
+            base64_signature(t(&"A".repeat(400))),
+            Err(Malformed::WrongLength)
+        );
+        let mut bad = to_base64(&sig);
+        bad.replace_range(10..11, "!");
+        assert_eq!(
+            base64_signature(t(&bad)),
+            Err(Malformed::BadEncoding("base64"))
+        );
+        // URL-safe alphabet and missing padding are not standard base64.
+        let unpadded = to_base64(&sig).trim_end_matches('=').to_owned();
+        assert_eq!(
+            base64_signature(t(&unpadded)),
+            Err(Malformed::BadEncoding("base64"))
+        );
     }
 
     #[test]

@@ -139,7 +139,7 @@ const MAX_VALUE_LEN: usize = 8 * 1024;
 /// A header value checked to be visible ASCII (or tab) and trimmed: text, kept as bytes so
 /// that reading it costs no UTF-8 validation and splitting it no `char` decoding. Parsing
 /// headers with `str` methods cost more than hashing a 256-byte body.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Text<'h>(&'h [u8]);
 
 /// As the text, for test failures; request paths never format header values.
