@@ -353,7 +353,7 @@ async fn extractor_without_layer_or_state_verifier_answers_500() {
             .extensions()
             .get::<RejectionCause>()
             .map(|c| c.as_str()),
-        Some("no_verifier")
+        Some("not_configured")
     );
     assert_eq!(text(response).await, "no verifier configured");
 }

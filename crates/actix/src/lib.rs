@@ -6,6 +6,7 @@ mod body;
 mod config;
 pub mod extract;
 mod headers;
+mod log;
 pub mod middleware;
 mod verification;
 

@@ -2,7 +2,7 @@
 //! body against the route's verifier, and log the outcome.
 
 use actix_web::http::header::HeaderMap;
-use bookhook_verify::{Provider, VerifyError};
+use bookhook_verify::Provider;
 use bytes::Bytes;
 
 use crate::{Headers, VerifiedBody, VerifiedBodyError, VerifyConfig};
@@ -40,18 +40,7 @@ pub(crate) fn verify_body(
     result
 }
 
-/// Misconfiguration is an `error` (someone must fix the service); anything a sender did
-/// wrong is a `warn`. Only the stable cause label and the provider are logged.
+/// Logs a refusal with the one line both adapters use (see [`crate::log::refused`]).
 pub(crate) fn log_rejection(provider: Provider, err: &VerifiedBodyError) {
-    let provider = provider.as_str();
-    match err {
-        VerifiedBodyError::Verify(VerifyError::NoSecret) => {
-            tracing::error!(
-                provider,
-                cause = err.cause(),
-                "webhook refused: no secret configured"
-            );
-        }
-        _ => tracing::warn!(provider, cause = err.cause(), "webhook rejected"),
-    }
+    crate::log::refused(provider, err.cause(), err);
 }

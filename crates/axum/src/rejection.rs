@@ -49,6 +49,7 @@ use std::time::Duration;
 
 use axum_core::response::{IntoResponse, Response};
 use bookhook_events::EventError;
+pub use bookhook_verify::RejectionCause;
 use bookhook_verify::{Provider, VerifyError};
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, StatusCode};
@@ -58,11 +59,9 @@ use crate::buffer::BoxError;
 /// `text/plain; charset=utf-8`, the content type of every rejection.
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
-/// The stable cause label of a refusal, in the extensions of every response this crate
-/// refuses a request with (the middleware's and the extractors'), so that a surrounding
-/// middleware can count refusals by cause without parsing the body.
-///
-/// The labels are those of [`VerifiedRejection::cause`].
+/// A plain-text response of any body type that can be made from a `String`, carrying its
+/// [`RejectionCause`] in the extensions, so that a surrounding middleware can count
+/// refusals by cause without parsing the body.
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -73,45 +72,29 @@ const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=ut
 /// let cause = response.extensions().get::<RejectionCause>().unwrap();
 /// assert_eq!(cause.as_str(), "signature_mismatch");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RejectionCause(&'static str);
-
-impl RejectionCause {
-    /// The label, e.g. `signature_mismatch` or `payload_too_large`.
-    pub const fn as_str(&self) -> &'static str {
-        self.0
-    }
-}
-
-impl fmt::Display for RejectionCause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-/// A plain-text response of any body type that can be made from a `String`, carrying its
-/// [`RejectionCause`].
 pub(crate) fn text_response<B: From<String>>(
     status: StatusCode,
-    cause: &'static str,
+    cause: RejectionCause,
     text: String,
 ) -> http::Response<B> {
     let mut response = http::Response::new(B::from(text));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, TEXT_PLAIN);
-    response.extensions_mut().insert(RejectionCause(cause));
+    response.extensions_mut().insert(cause);
     response
 }
 
 /// Logs a refused request: `error` for server-side faults (5xx), `warn` otherwise. Fields
-/// are the provider, a stable cause label and the short reason, never secrets or bodies.
+/// are the provider, the cause's label, the status and the short reason, never secrets or
+/// bodies; the message is `webhook refused`, as in `bookhook-actix`.
 pub(crate) fn log(
     provider: Option<Provider>,
     status: StatusCode,
-    cause: &'static str,
+    cause: RejectionCause,
     reason: &dyn fmt::Display,
 ) {
     let provider = provider.map(Provider::as_str);
+    let cause = cause.as_str();
     if status.is_server_error() {
         tracing::error!(provider, cause, status = status.as_u16(), %reason, "webhook refused");
     } else {
@@ -119,18 +102,50 @@ pub(crate) fn log(
     }
 }
 
-/// The body declares, or turned out to hold, more bytes than the limit. Status 413.
+/// Defines a leaf rejection's common items from its cause: `cause`, `status` (the cause's),
+/// `body_text` (its `Display`), `Display` itself and `IntoResponse`.
+macro_rules! leaf_rejection {
+    ($leaf:ty, $cause:ident, |$this:ident, $f:ident| $display:expr) => {
+        impl $leaf {
+            #[doc = concat!("The cause: [`RejectionCause::", stringify!($cause), "`].")]
+            pub const fn cause(&self) -> RejectionCause {
+                RejectionCause::$cause
+            }
+
+            /// The status of the cause.
+            pub const fn status(&self) -> StatusCode {
+                RejectionCause::$cause.status()
+            }
+
+            /// The short `text/plain` body: the `Display` text.
+            pub fn body_text(&self) -> String {
+                self.to_string()
+            }
+        }
+
+        impl fmt::Display for $leaf {
+            fn fmt(&self, $f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let $this = self;
+                $display
+            }
+        }
+
+        impl IntoResponse for $leaf {
+            fn into_response(self) -> Response {
+                text_response(self.status(), self.cause(), self.body_text())
+            }
+        }
+    };
+}
+
+/// The body declares, or turned out to hold, more bytes than the limit. Status 413:
+/// `payload too large: the limit is <limit> bytes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PayloadTooLarge {
     limit: usize,
 }
 
 impl PayloadTooLarge {
-    /// The cause label: `payload_too_large`.
-    pub const fn cause(&self) -> &'static str {
-        "payload_too_large"
-    }
-
     pub(crate) const fn new(limit: usize) -> Self {
         PayloadTooLarge { limit }
     }
@@ -139,39 +154,24 @@ impl PayloadTooLarge {
     pub const fn limit(&self) -> usize {
         self.limit
     }
-
-    /// `413 Payload Too Large`.
-    pub const fn status(&self) -> StatusCode {
-        StatusCode::PAYLOAD_TOO_LARGE
-    }
-
-    /// `payload too large: the limit is <limit> bytes`.
-    pub fn body_text(&self) -> String {
-        self.to_string()
-    }
 }
 
-impl fmt::Display for PayloadTooLarge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "payload too large: the limit is {} bytes", self.limit)
-    }
-}
+leaf_rejection!(PayloadTooLarge, PayloadTooLarge, |this, f| write!(
+    f,
+    "payload too large: the limit is {} bytes",
+    this.limit
+));
 
 impl Error for PayloadTooLarge {}
 
 /// The client did not send the whole body within the body timeout (a slow or stalled
-/// client, e.g. a slowloris attack). Status 408.
+/// client, e.g. a slowloris attack). Status 408: `request body timeout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyTimeout {
     timeout: Duration,
 }
 
 impl BodyTimeout {
-    /// The cause label: `body_timeout`.
-    pub const fn cause(&self) -> &'static str {
-        "body_timeout"
-    }
-
     pub(crate) const fn new(timeout: Duration) -> Self {
         BodyTimeout { timeout }
     }
@@ -180,59 +180,28 @@ impl BodyTimeout {
     pub const fn timeout(&self) -> Duration {
         self.timeout
     }
-
-    /// `408 Request Timeout`.
-    pub const fn status(&self) -> StatusCode {
-        StatusCode::REQUEST_TIMEOUT
-    }
-
-    /// `request body timeout`.
-    pub fn body_text(&self) -> String {
-        self.to_string()
-    }
 }
 
-impl fmt::Display for BodyTimeout {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("request body timeout")
-    }
-}
+leaf_rejection!(BodyTimeout, BodyTimeout, |_this, f| f
+    .write_str("request body timeout"));
 
 impl Error for BodyTimeout {}
 
 /// The body could not be read (the client went away mid-body, or the transport failed).
-/// Status 400.
+/// Status 400: `failed to read the request body`.
 #[derive(Debug)]
 pub struct BodyReadFailed {
     source: BoxError,
 }
 
 impl BodyReadFailed {
-    /// The cause label: `body_read_failed`.
-    pub const fn cause(&self) -> &'static str {
-        "body_read_failed"
-    }
-
     pub(crate) fn new(source: BoxError) -> Self {
         BodyReadFailed { source }
     }
-
-    /// `400 Bad Request`.
-    pub const fn status(&self) -> StatusCode {
-        StatusCode::BAD_REQUEST
-    }
-
-    /// `failed to read the request body`.
-    pub fn body_text(&self) -> String {
-        self.to_string()
-    }
 }
 
-impl fmt::Display for BodyReadFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("failed to read the request body")
-    }
-}
+leaf_rejection!(BodyReadFailed, BodyReadFailed, |_this, f| f
+    .write_str("failed to read the request body"));
 
 impl Error for BodyReadFailed {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
@@ -241,33 +210,13 @@ impl Error for BodyReadFailed {
 }
 
 /// The route has no `VerifyLayer` and its extractor found no verifier in the state: a
-/// wiring mistake in the service. Status 500, logged at `error`.
+/// wiring mistake in the service. Status 500 (`no verifier configured`), logged at `error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct NoVerifier;
 
-impl NoVerifier {
-    /// The cause label: `no_verifier`.
-    pub const fn cause(&self) -> &'static str {
-        "no_verifier"
-    }
-
-    /// `500 Internal Server Error`.
-    pub const fn status(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
-    }
-
-    /// `no verifier configured`.
-    pub fn body_text(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl fmt::Display for NoVerifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no verifier configured")
-    }
-}
+leaf_rejection!(NoVerifier, NotConfigured, |_this, f| f
+    .write_str("no verifier configured"));
 
 impl Error for NoVerifier {}
 
@@ -280,13 +229,13 @@ pub struct InvalidEvent {
 }
 
 impl InvalidEvent {
-    /// The cause label: `invalid_json`, or `wrong_provider` for a parser that does not fit
-    /// the route's provider.
-    pub fn cause(&self) -> &'static str {
+    /// The cause: `invalid_json`, `wrong_provider` for a parser that does not fit the
+    /// route's provider, or `invalid_event`.
+    pub fn cause(&self) -> RejectionCause {
         match self.error {
-            EventError::InvalidJson { .. } => "invalid_json",
-            EventError::WrongProvider { .. } => "wrong_provider",
-            _ => "invalid_event",
+            EventError::InvalidJson { .. } => RejectionCause::InvalidJson,
+            EventError::WrongProvider { .. } => RejectionCause::WrongProvider,
+            _ => RejectionCause::InvalidEvent,
         }
     }
 
@@ -299,12 +248,9 @@ impl InvalidEvent {
         &self.error
     }
 
-    /// `400 Bad Request` for invalid JSON, `500 Internal Server Error` otherwise.
+    /// The status of the cause: 400 for invalid JSON, 500 otherwise.
     pub fn status(&self) -> StatusCode {
-        match self.error {
-            EventError::InvalidJson { .. } => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.cause().status()
     }
 
     /// `invalid JSON: invalid slatis webhook body at line 1, column 9: ...`, or the
@@ -329,24 +275,11 @@ impl Error for InvalidEvent {
     }
 }
 
-/// Implements `IntoResponse` for leaf types (the composites have their own).
-macro_rules! leaf_into_response {
-    ($($leaf:ty),* $(,)?) => {$(
-        impl IntoResponse for $leaf {
-            fn into_response(self) -> Response {
-                text_response(self.status(), self.cause(), self.body_text())
-            }
-        }
-    )*};
+impl IntoResponse for InvalidEvent {
+    fn into_response(self) -> Response {
+        text_response(self.status(), self.cause(), self.body_text())
+    }
 }
-
-leaf_into_response!(
-    PayloadTooLarge,
-    BodyTimeout,
-    BodyReadFailed,
-    NoVerifier,
-    InvalidEvent,
-);
 
 /// Defines a composite rejection: the enum, `From` for each leaf, `status`, `body_text`,
 /// `cause`, `Display`, `Error` (with `source` forwarded to the leaf) and `IntoResponse`.
@@ -377,12 +310,11 @@ macro_rules! composite_rejection {
                 self.to_string()
             }
 
-            /// A stable lowercase label of the cause, for metrics and log fields:
-            /// [`VerifyError::cause`] for verification failures (`signature_mismatch`,
-            /// `missing_header`, ...), else `payload_too_large`, `body_timeout`,
-            /// `body_read_failed`, `no_verifier`, `invalid_json`, `wrong_provider` or
-            /// `unsupported_provider`.
-            pub fn cause(&self) -> &'static str {
+            /// The cause, whose label logs and metrics use: [`VerifyError::cause`] for
+            /// verification failures (`signature_mismatch`, `missing_header`, ...), else
+            /// `payload_too_large`, `body_timeout`, `body_read_failed`, `not_configured`,
+            /// `invalid_json`, `wrong_provider` or `invalid_event`.
+            pub fn cause(&self) -> RejectionCause {
                 match self {
                     $( $name::$variant(inner) => inner.cause(), )*
                 }
@@ -499,7 +431,10 @@ mod tests {
         let r = VerifiedBodyRejection::from(PayloadTooLarge::new(10));
         assert_eq!(
             (r.status(), r.cause()),
-            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                RejectionCause::PayloadTooLarge
+            )
         );
         assert_eq!(r.body_text(), "payload too large: the limit is 10 bytes");
         let r = VerifiedBodyRejection::from(BodyTimeout::new(Duration::from_secs(1)));
@@ -542,7 +477,7 @@ mod tests {
         assert_eq!(res.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
         assert_eq!(
             res.extensions().get::<RejectionCause>(),
-            Some(&RejectionCause("no_verifier"))
+            Some(&RejectionCause::NotConfigured)
         );
     }
 }

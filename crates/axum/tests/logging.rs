@@ -127,5 +127,5 @@ async fn missing_verifier_is_logged_at_error() {
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let text = logs.text();
     assert!(text.contains("ERROR"), "{text}");
-    assert!(text.contains("cause=\"no_verifier\""), "{text}");
+    assert!(text.contains("cause=\"not_configured\""), "{text}");
 }

@@ -6,7 +6,7 @@
 
 use http::StatusCode;
 
-use crate::Provider;
+use crate::{Provider, RejectionCause};
 
 /// Why a delivery was refused.
 ///
@@ -74,31 +74,22 @@ impl VerifyError {
     /// assert_eq!(VerifyError::NoSecret.status(), StatusCode::INTERNAL_SERVER_ERROR);
     /// ```
     pub fn status(&self) -> StatusCode {
-        match self {
-            VerifyError::MissingHeader { .. }
-            | VerifyError::MissingToken
-            | VerifyError::SignatureMismatch
-            | VerifyError::TokenMismatch
-            | VerifyError::TimestampTooOld { .. }
-            | VerifyError::TimestampInFuture { .. } => StatusCode::UNAUTHORIZED,
-            VerifyError::Malformed { .. } => StatusCode::BAD_REQUEST,
-            VerifyError::NoSecret => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.cause().status()
     }
 
-    /// A stable, lowercase label of the cause (for metrics and log fields):
-    /// `missing_header`, `missing_token`, `malformed`, `signature_mismatch`,
-    /// `token_mismatch`, `timestamp_too_old`, `timestamp_in_future` or `no_secret`.
-    pub fn cause(&self) -> &'static str {
+    /// The cause, whose label (`missing_header`, `missing_token`, `malformed`,
+    /// `signature_mismatch`, `token_mismatch`, `timestamp_too_old`, `timestamp_in_future` or
+    /// `no_secret`) logs and metrics use.
+    pub const fn cause(&self) -> RejectionCause {
         match self {
-            VerifyError::MissingHeader { .. } => "missing_header",
-            VerifyError::MissingToken => "missing_token",
-            VerifyError::Malformed { .. } => "malformed",
-            VerifyError::SignatureMismatch => "signature_mismatch",
-            VerifyError::TokenMismatch => "token_mismatch",
-            VerifyError::TimestampTooOld { .. } => "timestamp_too_old",
-            VerifyError::TimestampInFuture { .. } => "timestamp_in_future",
-            VerifyError::NoSecret => "no_secret",
+            VerifyError::MissingHeader { .. } => RejectionCause::MissingHeader,
+            VerifyError::MissingToken => RejectionCause::MissingToken,
+            VerifyError::Malformed { .. } => RejectionCause::Malformed,
+            VerifyError::SignatureMismatch => RejectionCause::SignatureMismatch,
+            VerifyError::TokenMismatch => RejectionCause::TokenMismatch,
+            VerifyError::TimestampTooOld { .. } => RejectionCause::TimestampTooOld,
+            VerifyError::TimestampInFuture { .. } => RejectionCause::TimestampInFuture,
+            VerifyError::NoSecret => RejectionCause::NoSecret,
         }
     }
 

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod cause;
 mod clock;
 mod ed25519;
 mod error;
@@ -12,6 +13,7 @@ mod secret;
 mod sign;
 mod verifier;
 
+pub use cause::RejectionCause;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ConfigError, Malformed, VerifyError};
 pub use headers::{HeaderSource, NameFilter};

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, dev};
-use bookhook_verify::VerifyError;
+use bookhook_verify::{RejectionCause, VerifyError};
 use bytes::Bytes;
 
 use crate::VerifyConfig;
@@ -217,16 +217,16 @@ pub enum VerifiedBodyError {
 }
 
 impl VerifiedBodyError {
-    /// A stable lowercase label for logs and metrics: `not_configured`, `payload_too_large`,
-    /// `body_timeout`, `payload`, or [`VerifyError::cause`]'s label.
-    pub fn cause(&self) -> &'static str {
+    /// The cause, whose label logs and metrics use: `not_configured`, `payload_too_large`,
+    /// `body_timeout`, `body_read_failed`, or [`VerifyError::cause`]'s.
+    pub fn cause(&self) -> RejectionCause {
         match self {
-            VerifiedBodyError::NotConfigured => "not_configured",
+            VerifiedBodyError::NotConfigured => RejectionCause::NotConfigured,
             VerifiedBodyError::OverflowKnownLength { .. } | VerifiedBodyError::Overflow { .. } => {
-                "payload_too_large"
+                RejectionCause::PayloadTooLarge
             }
-            VerifiedBodyError::BodyTimeout => "body_timeout",
-            VerifiedBodyError::Payload(_) => "payload",
+            VerifiedBodyError::BodyTimeout => RejectionCause::BodyTimeout,
+            VerifiedBodyError::Payload(_) => RejectionCause::BodyReadFailed,
             VerifiedBodyError::Verify(err) => err.cause(),
         }
     }
@@ -234,17 +234,7 @@ impl VerifiedBodyError {
 
 impl ResponseError for VerifiedBodyError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            VerifiedBodyError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
-            VerifiedBodyError::OverflowKnownLength { .. } | VerifiedBodyError::Overflow { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            VerifiedBodyError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            VerifiedBodyError::Payload(_) => StatusCode::BAD_REQUEST,
-            // `http` 1 and `http` 0.2 status codes share their numbers.
-            VerifiedBodyError::Verify(err) => StatusCode::from_u16(err.status().as_u16())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        }
+        crate::log::status(self.cause())
     }
 }
 

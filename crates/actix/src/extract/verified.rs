@@ -10,6 +10,7 @@ use std::task::{Context, Poll, ready};
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, ResponseError, dev};
 use bookhook_events::{Delivery, EventError, FromDelivery};
+use bookhook_verify::RejectionCause;
 use bytes::Bytes;
 
 use crate::extract::VerifiedBodyFut;
@@ -186,13 +187,7 @@ fn rejected(provider: bookhook_verify::Provider, err: EventError) -> VerifiedErr
         EventError::InvalidJson { .. } => VerifiedError::InvalidJson(err),
         other => VerifiedError::Event(other),
     };
-    let provider = provider.as_str();
-    match err.status_code() {
-        status if status.is_server_error() => {
-            tracing::error!(provider, cause = err.cause(), "webhook refused: {err}");
-        }
-        _ => tracing::warn!(provider, cause = err.cause(), "webhook rejected"),
-    }
+    crate::log::refused(provider, err.cause(), &err);
     err
 }
 
@@ -216,24 +211,21 @@ pub enum VerifiedError {
 }
 
 impl VerifiedError {
-    /// A stable lowercase label for logs and metrics: [`VerifiedBodyError::cause`]'s,
-    /// `invalid_json` or `event`.
-    pub fn cause(&self) -> &'static str {
+    /// The cause, whose label logs and metrics use: [`VerifiedBodyError::cause`]'s,
+    /// `invalid_json`, `wrong_provider` or `invalid_event`.
+    pub fn cause(&self) -> RejectionCause {
         match self {
             VerifiedError::Body(err) => err.cause(),
-            VerifiedError::InvalidJson(_) => "invalid_json",
-            VerifiedError::Event(_) => "event",
+            VerifiedError::InvalidJson(_) => RejectionCause::InvalidJson,
+            VerifiedError::Event(EventError::WrongProvider { .. }) => RejectionCause::WrongProvider,
+            VerifiedError::Event(_) => RejectionCause::InvalidEvent,
         }
     }
 }
 
 impl ResponseError for VerifiedError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            VerifiedError::Body(err) => err.status_code(),
-            VerifiedError::InvalidJson(_) => StatusCode::BAD_REQUEST,
-            VerifiedError::Event(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        crate::log::status(self.cause())
     }
 }
 
@@ -266,6 +258,6 @@ mod tests {
             },
         );
         assert_eq!(err.status_code(), 500);
-        assert_eq!(err.cause(), "event");
+        assert_eq!(err.cause(), "wrong_provider");
     }
 }
