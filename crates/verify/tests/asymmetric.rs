@@ -4,10 +4,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bookhook_verify::time::OffsetDateTime;
+use bookhook_testkit::clock;
+use bookhook_testkit::secrets::STANDARD_SECRET as HMAC_SECRET;
 use bookhook_verify::{
-    ConfigError, FixedClock, KeyKind, MAX_SIGNATURES, Malformed, Provider, SignParams, Signer,
-    Verifier, VerifyError,
+    ConfigError, KeyKind, MAX_SIGNATURES, Malformed, Provider, SignParams, Signer, Verifier,
+    VerifyError,
 };
 use ed25519_dalek::{Signer as _, SigningKey};
 use hmac::{Hmac, Mac};
@@ -29,7 +30,6 @@ const VECTOR_SIGNATURE: &str =
 const NOW: i64 = 1_780_000_000;
 const BODY: &[u8] =
     br#"{"type":"booking.created","data":{"attendee":{"email":"jane@example.com"}}}"#;
-const HMAC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// A `whsk_`/`whpk_` pair from a seed, encoded as the reference server encodes them.
 fn pair(seed: u8) -> (String, String) {
@@ -41,14 +41,7 @@ fn pair(seed: u8) -> (String, String) {
 }
 
 fn verifier_at(now: i64, secrets: &[&str]) -> Verifier {
-    secrets
-        .iter()
-        .fold(Verifier::builder(P), |b, s| b.secret(s))
-        .clock(FixedClock::new(
-            OffsetDateTime::from_unix_timestamp(now).unwrap(),
-        ))
-        .build()
-        .unwrap()
+    clock::verifier_at(P, secrets, now)
 }
 
 fn verifier(secrets: &[&str]) -> Verifier {

@@ -35,8 +35,8 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{FixedClock, HeaderSource, Provider, SignParams, Signer, Verifier};
+use bookhook_testkit::clock::fixed_at;
+use bookhook_verify::{HeaderSource, Provider, SignParams, Signer, Verifier};
 
 const NOW: i64 = 1_780_000_000;
 const BODY: &[u8] =
@@ -82,9 +82,7 @@ struct Family {
 fn verifier(p: Provider, secret: &str) -> Verifier {
     Verifier::builder(p)
         .secret(secret)
-        .clock(FixedClock::new(
-            OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
-        ))
+        .clock(fixed_at(NOW))
         .build()
         .unwrap()
 }

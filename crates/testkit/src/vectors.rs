@@ -1,9 +1,11 @@
-//! Loading `tests/vectors/*.json`.
+//! Typed loaders of `tests/vectors/*.json`, compiled in (`include_str!`), so a test needs no
+//! path at run time.
 
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{FixedClock, Provider, Verifier};
+use bookhook_verify::{Provider, Verifier};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
+
+use crate::clock::fixed_at;
 
 /// A valid delivery computed with openssl by `tests/vectors/generate.sh`.
 #[derive(Debug, Clone, Deserialize)]
@@ -61,9 +63,7 @@ impl Delivery {
     pub fn verifier(&self) -> Verifier {
         let builder = Verifier::builder(self.provider()).secret(&self.secret);
         match self.now {
-            Some(now) => builder.clock(FixedClock::new(
-                OffsetDateTime::from_unix_timestamp(now).expect("valid time"),
-            )),
+            Some(now) => builder.clock(fixed_at(now)),
             None => builder,
         }
         .build()
@@ -78,8 +78,9 @@ struct DeliveriesFile {
 
 /// Every valid delivery of `tests/vectors/deliveries.json`.
 pub fn deliveries() -> Vec<Delivery> {
-    let file: DeliveriesFile = serde_json::from_str(include_str!("../vectors/deliveries.json"))
-        .expect("deliveries.json is valid");
+    let file: DeliveriesFile =
+        serde_json::from_str(include_str!("../../../tests/vectors/deliveries.json"))
+            .expect("deliveries.json is valid");
     file.deliveries
 }
 
@@ -106,8 +107,9 @@ struct Rfc4231File {
 
 /// RFC 4231's HMAC-SHA-256 cases.
 pub fn rfc4231() -> Vec<Rfc4231Case> {
-    let file: Rfc4231File = serde_json::from_str(include_str!("../vectors/rfc4231.json"))
-        .expect("rfc4231.json is valid");
+    let file: Rfc4231File =
+        serde_json::from_str(include_str!("../../../tests/vectors/rfc4231.json"))
+            .expect("rfc4231.json is valid");
     file.cases
 }
 
@@ -164,9 +166,7 @@ impl V1aVector {
             .fold(Verifier::builder(Provider::StandardWebhooks), |b, s| {
                 b.secret(s)
             })
-            .clock(FixedClock::new(
-                OffsetDateTime::from_unix_timestamp(self.timestamp).expect("valid time"),
-            ))
+            .clock(fixed_at(self.timestamp))
             .build()
     }
 }
@@ -178,7 +178,8 @@ struct V1aFile {
 
 /// Every delivery of `tests/vectors/standard_v1a.json`.
 pub fn standard_v1a() -> Vec<V1aVector> {
-    let file: V1aFile = serde_json::from_str(include_str!("../vectors/standard_v1a.json"))
-        .expect("standard_v1a.json is valid");
+    let file: V1aFile =
+        serde_json::from_str(include_str!("../../../tests/vectors/standard_v1a.json"))
+            .expect("standard_v1a.json is valid");
     file.vectors
 }
