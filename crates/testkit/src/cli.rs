@@ -2,7 +2,7 @@
 //!
 //! Cargo tells only the CLI crate's own tests where its binary is, so a test file names it:
 //!
-//! ```ignore
+//! ```text
 //! const BOOKHOOK: Bookhook = Bookhook::new(env!("CARGO_BIN_EXE_bookhook"));
 //! ```
 
