@@ -5,20 +5,20 @@
 use std::process::Output;
 
 use bookhook_testkit::cli::{Bookhook, assert_exit, stderr, stdout};
+use bookhook_testkit::secrets::{PUBLIC_KEY_A, SECRET_KEY_A, STANDARD_SECRET};
 
 /// The binary under test.
 const BOOKHOOK: Bookhook = Bookhook::new(env!("CARGO_BIN_EXE_bookhook"));
 
 /// The Standard Webhooks reference server's published example.
-const SECRET_KEY: &str =
-    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
-const PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+const SECRET_KEY: &str = SECRET_KEY_A;
+const PUBLIC_KEY: &str = PUBLIC_KEY_A;
 const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const T: &str = "1614265330";
 const BODY: &str = r#"{"test": 2432232314}"#;
 const SIGNATURE: &str =
     "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==";
-const HMAC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const HMAC_SECRET: &str = STANDARD_SECRET;
 
 /// `bookhook sign --provider standard --secret <secret>` of `body` (from stdin) at `T`.
 fn sign(secret: &str, body: &str) -> Output {

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bookhook_testkit::clock;
-use bookhook_testkit::secrets::STANDARD_SECRET as HMAC_SECRET;
+use bookhook_testkit::secrets::{PUBLIC_KEY_A, SECRET_KEY_A, STANDARD_SECRET as HMAC_SECRET};
 use bookhook_verify::{
     ConfigError, KeyKind, MAX_SIGNATURES, Malformed, Provider, SignParams, Signer, Verifier,
     VerifyError,
@@ -18,9 +18,8 @@ use sha2::Sha256;
 const P: Provider = Provider::StandardWebhooks;
 
 /// The published example of the Standard Webhooks reference server.
-const VECTOR_SECRET_KEY: &str =
-    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
-const VECTOR_PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+const VECTOR_SECRET_KEY: &str = SECRET_KEY_A;
+const VECTOR_PUBLIC_KEY: &str = PUBLIC_KEY_A;
 const VECTOR_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const VECTOR_TIMESTAMP: i64 = 1_614_265_330;
 const VECTOR_BODY: &[u8] = br#"{"test": 2432232314}"#;

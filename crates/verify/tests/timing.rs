@@ -36,6 +36,7 @@ use std::time::Instant;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bookhook_testkit::clock::fixed_at;
+use bookhook_testkit::secrets::STANDARD_SECRET;
 use bookhook_verify::{HeaderSource, Provider, SignParams, Signer, Verifier};
 
 const NOW: i64 = 1_780_000_000;
@@ -116,7 +117,7 @@ fn calcom() -> Family {
 }
 
 fn standard() -> Family {
-    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let secret = STANDARD_SECRET;
     let signed = Signer::new(Provider::StandardWebhooks, secret)
         .unwrap()
         .sign(BODY, &SignParams::at(NOW).id("msg_timing"));
