@@ -17,57 +17,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bookhook_events::BookingEvent;
-use bookhook_verify::{Provider, SignParams, Signer};
+pub use bookhook_testkit::secrets::secret;
+use bookhook_testkit::signing::sign_with;
+use bookhook_verify::{ByProvider, Provider, SignParams, Signer};
+use crm_sync::config::SECRET_VARS;
 use serde_json::Value;
 
-/// Secrets for every provider, as the service's environment gets them.
-pub const SECRETS: [(Provider, &str, &str); 7] = [
-    (
-        Provider::Slatis,
-        "SLATIS_WEBHOOK_SECRET",
-        "whsec_test_slatis_secret",
-    ),
-    (
-        Provider::Slotflow,
-        "SLOTFLOW_WEBHOOK_TOKEN",
-        "slotflow-token-0123456789abcdef",
-    ),
-    (
-        Provider::Bookable,
-        "BOOKABLE_WEBHOOK_SECRET",
-        "wh_sec_test_bookable_secret",
-    ),
-    (
-        Provider::SchedulingKit,
-        "SCHEDULINGKIT_WEBHOOK_SECRET",
-        "sk_test_secret",
-    ),
-    (
-        Provider::CalCom,
-        "CALCOM_WEBHOOK_SECRET",
-        "calcom_test_secret",
-    ),
-    (
-        Provider::Calendly,
-        "CALENDLY_WEBHOOK_SIGNING_KEY",
-        "calendly_test_key",
-    ),
-    (
-        Provider::StandardWebhooks,
-        "STANDARD_WEBHOOK_SECRET",
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    ),
-];
+/// Every provider's secret variable (crm-sync's own `SECRET_VARS`) and its current test
+/// secret, as the service's environment gets them.
+pub fn secrets() -> impl Iterator<Item = (Provider, &'static str, &'static str)> {
+    SECRET_VARS.iter().map(|(p, var)| (p, *var, secret(p)))
+}
 
 pub const TOKEN: &str = "pat-test-token-123";
-
-pub fn secret(provider: Provider) -> &'static str {
-    SECRETS
-        .iter()
-        .find(|(p, _, _)| *p == provider)
-        .map(|(_, _, s)| *s)
-        .unwrap()
-}
 
 /// Waits until `check` returns `Some`, polling every 20 ms, for at most `within`.
 pub async fn eventually<T>(
@@ -315,7 +277,7 @@ impl ServiceBuilder {
 
     /// Every provider's secret.
     pub fn all_secrets(mut self) -> Self {
-        for (_, var, value) in SECRETS {
+        for (_, var, value) in secrets() {
             self.env.push((var.to_owned(), value.to_owned()));
         }
         self
@@ -492,32 +454,21 @@ pub struct Signed {
 
 impl Signed {
     pub fn new(provider: Provider, body: &[u8], params: &SignParams) -> Self {
-        let signed = Signer::new(provider, secret(provider))
-            .unwrap()
-            .sign(body, params);
-        let mut path = format!("/webhooks/{}", provider.as_str());
-        if let Some(q) = signed.query() {
-            path = format!("{path}?{q}");
-        }
+        let signer = Signer::new(provider, secret(provider)).unwrap();
+        let (headers, query) = sign_with(&signer, body, params);
+        let path = match query {
+            Some(q) => format!("/webhooks/{}?{q}", provider.as_str()),
+            None => format!("/webhooks/{}", provider.as_str()),
+        };
         Signed {
             path,
-            headers: signed
-                .headers()
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
+            headers,
             body: body.to_vec(),
         }
     }
 
     pub fn now(provider: Provider, body: &[u8]) -> Self {
-        let params = match provider {
-            Provider::StandardWebhooks => SignParams::now().id(format!("msg_{}", fnv(body))),
-            Provider::SchedulingKit => SignParams::now()
-                .id(format!("dlv_{}", fnv(body)))
-                .event_type("booking.created"),
-            _ => SignParams::now(),
-        };
+        let params = with_metadata(provider, SignParams::now(), fnv(body));
         Self::new(provider, body, &params)
     }
 
@@ -532,6 +483,35 @@ impl Signed {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.text().await.unwrap())
+    }
+}
+
+/// The delivery id prefix of each provider whose scheme sends an id, and the event type
+/// SchedulingKit sends in a header (its samples are booking-created).
+const METADATA: ByProvider<(Option<&str>, Option<&str>)> = ByProvider {
+    slatis: (None, None),
+    slotflow: (None, None),
+    bookable: (None, None),
+    schedulingkit: (Some("dlv"), Some("booking.created")),
+    calcom: (None, None),
+    calendly: (None, None),
+    standard: (Some("msg"), None),
+};
+
+/// `params` with the delivery id (`<prefix>_<id>`) and event type `provider` sends.
+pub fn with_metadata(
+    provider: Provider,
+    params: SignParams,
+    id: impl std::fmt::Display,
+) -> SignParams {
+    let (prefix, event_type) = *METADATA.get(provider);
+    let params = match prefix {
+        Some(prefix) => params.id(format!("{prefix}_{id}")),
+        None => params,
+    };
+    match event_type {
+        Some(event_type) => params.event_type(event_type),
+        None => params,
     }
 }
 
