@@ -2,12 +2,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cli;
 pub mod config;
 pub mod contact;
 pub mod dedupe;
 pub mod hubspot;
 pub mod inbox;
 pub mod routes;
+pub mod rows;
 pub mod server;
 pub mod stats;
 pub mod worker;
@@ -19,7 +21,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, NoProvider};
 use crate::hubspot::HubSpot;
 use crate::inbox::{Inbox, InboxError};
 use crate::routes::AppState;
@@ -37,6 +39,8 @@ pub enum RunError {
     Io(std::io::Error),
     /// The configuration cannot work on this machine (the message names the variable).
     Config(ConfigError),
+    /// No provider's secret is set: no webhook route would be live.
+    NoProvider(NoProvider),
 }
 
 impl fmt::Display for RunError {
@@ -46,6 +50,7 @@ impl fmt::Display for RunError {
             RunError::Crm(msg) => write!(f, "crm client: {msg}"),
             RunError::Io(err) => write!(f, "server: {err}"),
             RunError::Config(err) => write!(f, "{err}"),
+            RunError::NoProvider(err) => write!(f, "{err}"),
         }
     }
 }
@@ -60,13 +65,15 @@ impl std::error::Error for RunError {}
 ///
 /// # Errors
 ///
-/// [`RunError`] if the connection cap does not fit the file limit, the inbox cannot be
-/// opened, the CRM client cannot be built, or the server fails.
+/// [`RunError`] if no provider is configured, the connection cap does not fit the file
+/// limit, the inbox cannot be opened (a [`RunError::Config`] naming `CRM_SYNC_DB`), the CRM
+/// client cannot be built, or the server fails.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    config.require_provider().map_err(RunError::NoProvider)?;
     // Before anything opens a file: every connection is a descriptor.
     let nofile = server::raise_file_limit();
     let limits = config
@@ -89,11 +96,20 @@ pub async fn serve(
     };
 
     let db_path = config.db_path.clone();
+    let shown_path = format!(": {}", config.db_path.display());
     let durability = config.durability;
     let (inbox, writer) = tokio::task::spawn_blocking(move || Inbox::open(&db_path, durability))
         .await
         .map_err(|e| RunError::Inbox(InboxError::Sqlite(e.to_string())))?
-        .map_err(RunError::Inbox)?;
+        // Unreadable, not a database, a newer schema, no WAL: the variable is what to
+        // change. rusqlite appends the path to "unable to open": the message names the
+        // variable, not its value.
+        .map_err(|err| {
+            RunError::Config(ConfigError {
+                var: "CRM_SYNC_DB",
+                reason: format!("cannot open the inbox: {err}").replace(&shown_path, ""),
+            })
+        })?;
     tracing::info!(
         db = %config.db_path.display(),
         synchronous = durability.as_str(),

@@ -47,25 +47,26 @@ pub struct AppState {
 
 /// The application: every live provider route, `/healthz` and `/stats`.
 pub fn router(config: &Config, state: AppState) -> Router {
-    let mut webhooks = Router::new();
-    for route in config.routes.iter() {
+    let mut app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/stats", get(stats));
+    // Each live route gets its own layers (a `route_layer` on a router without routes
+    // panics in axum, and there may be no live route).
+    for route in config.live_routes() {
         let Some(verifier) = route.verifier.clone() else {
             continue;
         };
-        webhooks = webhooks.route(
+        app = app.route(
             &route.path(),
-            post(receive).route_layer(VerifyLayer::new(verifier).limit(config.body_limit)),
+            post(receive)
+                .route_layer(VerifyLayer::new(verifier).limit(config.body_limit))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    count_rejections,
+                )),
         );
     }
-    let webhooks = webhooks.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        count_rejections,
-    ));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/stats", get(stats))
-        .merge(webhooks)
-        .with_state(state)
+    app.with_state(state)
 }
 
 /// Readiness: `200 ok` while the inbox can store deliveries, else `503` with the reason in

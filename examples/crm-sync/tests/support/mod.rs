@@ -561,3 +561,59 @@ pub fn db_statuses(db: &Path) -> Vec<(String, String, String)> {
         .collect::<Result<_, _>>()
         .unwrap()
 }
+
+// ---------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------
+
+/// What one `crm-sync …` run printed, and its exit code.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs the real binary with `args` and only `CRM_SYNC_DB` (plus `env`) set; at most 30 s.
+pub fn crm_sync(db: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crm-sync"))
+        .env_clear()
+        .env("CRM_SYNC_DB", db)
+        .envs(env.iter().copied())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn crm-sync");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("crm-sync {args:?} did not exit within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Rows by status, counted straight in the SQLite file.
+pub fn db_counts(db: &Path) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for (_, status, _) in db_statuses(db) {
+        *counts.entry(status).or_insert(0) += 1;
+    }
+    counts
+}
