@@ -173,6 +173,12 @@ impl AdminToken {
     }
 }
 
+/// An admin token for unit tests.
+#[cfg(test)]
+pub(crate) fn test_admin_token(token: &str) -> AdminToken {
+    AdminToken(token.to_owned())
+}
+
 impl fmt::Debug for AdminToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AdminToken(REDACTED)")
@@ -188,6 +194,9 @@ pub struct Route {
     pub var: &'static str,
     /// The verifier, or `None` when the variable is unset (the route is not mounted).
     pub verifier: Option<Verifier>,
+    /// How many secrets the variable lists (0 when unset): the rotation panel and
+    /// `crm_sync_secret_matches_total` show each index, used or not.
+    pub secrets: usize,
 }
 
 impl Route {
@@ -349,7 +358,9 @@ impl Config {
 
         let mut routes = Vec::with_capacity(SECRET_VARS.len());
         for (provider, var) in SECRET_VARS {
-            let verifier = match lookup(var)? {
+            let list = lookup(var)?;
+            let secrets = list.as_deref().map_or(0, |l| l.split(',').count());
+            let verifier = match list {
                 None => None,
                 Some(list) => Some(
                     Verifier::builder(provider)
@@ -367,6 +378,7 @@ impl Config {
                 provider,
                 var,
                 verifier,
+                secrets,
             });
         }
 

@@ -2,12 +2,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod contact;
 pub mod dedupe;
 pub mod hubspot;
 pub mod inbox;
+pub mod metrics;
+pub mod rotation;
 pub mod routes;
 pub mod rows;
 pub mod server;
@@ -130,14 +133,40 @@ pub async fn serve(
         }
     }
 
+    let live: Vec<(bookhook_verify::Provider, usize)> = config
+        .live_routes()
+        .map(|r| (r.provider, r.secrets))
+        .collect();
+    let metrics = Arc::new(metrics::Metrics::new(
+        live.iter().copied(),
+        routes::route_templates(&config).iter().map(String::as_str),
+    ));
+    metrics.spawn_upkeep();
+    let crm_health = Arc::new(worker::CrmHealth::default());
     let state = AppState {
         inbox: inbox.clone(),
         stats: Arc::new(Stats::default()),
+        metrics,
+        crm: Arc::clone(&crm_health),
+        rotation: Arc::new(rotation::Rotation::new(
+            live.iter().map(|(p, n)| (p.as_str(), *n)),
+        )),
+        admin: config
+            .admin_token
+            .as_ref()
+            .map(|t| Arc::new(admin::Admin::new(t))),
     };
+    if state.admin.is_some() {
+        tracing::info!("admin page enabled at /admin");
+    }
     let app = routes::router(&config, state);
 
     let (stop_worker, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(Worker::new(inbox, crm, config.crm.retry).run(stop_rx));
+    let worker = tokio::spawn(
+        Worker::new(inbox, crm, config.crm.retry)
+            .with_health(crm_health)
+            .run(stop_rx),
+    );
 
     let addr = listener.local_addr().map_err(RunError::Io)?;
     tracing::info!("listening on {addr}");

@@ -101,6 +101,8 @@ pub enum Answer {
     TooManyRequests { retry_after_secs: u64 },
     /// Never answers.
     Hang,
+    /// Waits for one permit of the semaphore, then answers 200.
+    Held(Arc<tokio::sync::Semaphore>),
 }
 
 /// One request the fake received.
@@ -225,6 +227,7 @@ async fn fake_upsert(
             Answer::Status(code) => Some(*code),
             Answer::TooManyRequests { .. } => Some(429),
             Answer::Hang => None,
+            Answer::Held(_) => Some(200),
         };
         s.requests.push(Recorded {
             at,
@@ -256,6 +259,16 @@ async fn fake_upsert(
         )
             .into_response(),
         Answer::Hang => std::future::pending().await,
+        Answer::Held(gate) => {
+            if let Ok(permit) = gate.acquire().await {
+                permit.forget();
+            }
+            (
+                StatusCode::OK,
+                axum::Json(serde_json::json!({"status": "COMPLETE", "results": []})),
+            )
+                .into_response()
+        }
     }
 }
 
@@ -428,6 +441,22 @@ impl Service {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// `GET /metrics`, parsed: `name{labels}` (labels sorted, as rendered) -> value.
+    pub async fn metrics(
+        &self,
+        client: &reqwest::Client,
+    ) -> std::collections::BTreeMap<String, f64> {
+        let res = client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain; version=0.0.4"),
+        );
+        parse_prometheus(&res.text().await.unwrap())
     }
 
     pub async fn stats(&self, client: &reqwest::Client) -> Value {
@@ -616,4 +645,34 @@ pub fn db_counts(db: &Path) -> std::collections::BTreeMap<String, u64> {
         *counts.entry(status).or_insert(0) += 1;
     }
     counts
+}
+
+/// Parses Prometheus text into `series -> value`, with each series' labels sorted by name
+/// (`name{a="1",b="2"}`), asserting every line is a comment or a sample.
+pub fn parse_prometheus(text: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let key = match series.split_once('{') {
+            None => series.to_owned(),
+            Some((name, labels)) => {
+                let labels = labels
+                    .strip_suffix('}')
+                    .unwrap_or_else(|| panic!("{line:?}"));
+                let mut parts: Vec<&str> = labels.split(',').filter(|p| !p.is_empty()).collect();
+                parts.sort_unstable();
+                format!("{name}{{{}}}", parts.join(","))
+            }
+        };
+        out.insert(key, value);
+    }
+    out
 }
