@@ -6,7 +6,7 @@
 //! as text by construction rather than by remembering to escape. No JavaScript at all: the
 //! Retry buttons are plain forms. Every page is sent with a `Content-Security-Policy` that
 //! allows no script, `Cache-Control: no-store`, `X-Content-Type-Options: nosniff` and
-//! `Referrer-Policy: no-referrer`.
+//! `Referrer-Policy: same-origin`.
 //!
 //! Nothing here can show a secret: webhook secrets and the HubSpot token are not in the
 //! state these handlers get; the admin token itself is kept only as a digest.
@@ -90,9 +90,11 @@ fn html(status: StatusCode, markup: maud::Markup) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Not `no-referrer`: under it Chromium sends `Origin: null` with the page's own form
+    // POSTs, which the origin check must refuse (found by the browser test).
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     response
 }
@@ -239,7 +241,12 @@ fn authorize_post(admin: &Admin, headers: &HeaderMap, form: &CsrfForm) -> Result
         return Err(html(StatusCode::UNAUTHORIZED, pages::login(None)));
     };
     if !csrf_ok(&access, headers, form.csrf.as_deref()) {
-        tracing::warn!("admin: a POST without a valid CSRF token or from another origin");
+        tracing::warn!(
+            origin = ?headers.get(header::ORIGIN),
+            host = ?headers.get(header::HOST),
+            with_token = form.csrf.is_some(),
+            "admin: a POST without a valid CSRF token or from another origin"
+        );
         return Err((StatusCode::FORBIDDEN, "CSRF check failed").into_response());
     }
     Ok(access)
