@@ -306,6 +306,12 @@ crm_before_after() {
             "${RT[@]}" "$T/crm-sync-load" --url http://127.0.0.1:18080 --secret whsec_load \
                 -n "$CRM_N" -c 64 --max-secs 120 --run-id "ba$which$round$$" |
                 sed "s/^/which=$which round=$round /" | tee -a "$OUT/crm-before-after.log"
+            # The server's CPU time (user + system) per acknowledgement: what the metrics
+            # cost, without the disk's fsync noise that throughput and p99 carry on a
+            # shared machine. Read before stopping it (includes start-up and the worker).
+            awk -v which="$which" -v round="$round" -v n="$CRM_N" -v hz="$(getconf CLK_TCK)" \
+                '{ printf "which=%s round=%s cpu_us_per_ack=%.2f\n", which, round, ($14 + $15) * 1e6 / hz / n }' \
+                "/proc/$server/stat" | tee -a "$OUT/crm-before-after.log"
             stop "$server"
         done
     done
@@ -314,6 +320,8 @@ crm_before_after() {
     awk '
         /throughput=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
           w = v["which"]; r = v["round"]; rps[w, r] = v["throughput"] + 0; p99[w, r] = v["p99"] + 0; n[w]++ }
+        /cpu_us_per_ack=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+          cpu[v["which"], v["round"]] = v["cpu_us_per_ack"] + 0 }
         function median(a, w, c,    i, j, t, x) {
             for (i = 1; i <= c; i++) x[i] = a[w, i]
             for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
@@ -321,7 +329,8 @@ crm_before_after() {
         }
         END {
             for (r = 1; r <= n["after"]; r++) { rr[r] = rps["after", r] / rps["before", r]; pr[r] = p99["after", r] / p99["before", r] }
-            for (r = 1; r <= n["after"]; r++) { ratio["x", r] = rr[r]; pratio["x", r] = pr[r] }
+            for (r = 1; r <= n["after"]; r++) { ratio["x", r] = rr[r]; pratio["x", r] = pr[r]; cratio["x", r] = cpu["after", r] / cpu["before", r] }
+            printf "server CPU per ack: before median %.2f us, after median %.2f us, paired ratio median %.3f\n", median(cpu, "before", n["before"]), median(cpu, "after", n["after"]), median(cratio, "x", n["after"])
             printf "before: median %.0f acks/s, median p99 %.1f ms (%d rounds)\n", median(rps, "before", n["before"]), median(p99, "before", n["before"]), n["before"]
             printf "after:  median %.0f acks/s, median p99 %.1f ms (%d rounds)\n", median(rps, "after", n["after"]), median(p99, "after", n["after"]), n["after"]
             printf "paired after/before: median acks/s ratio %.3f, median p99 ratio %.3f\n", median(ratio, "x", n["after"]), median(pratio, "x", n["after"])

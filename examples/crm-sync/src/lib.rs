@@ -15,6 +15,7 @@ pub mod routes;
 pub mod rows;
 pub mod server;
 pub mod stats;
+pub mod timing;
 pub mod worker;
 
 use std::fmt;

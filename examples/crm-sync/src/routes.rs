@@ -18,9 +18,9 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -100,29 +100,9 @@ pub fn router(config: &Config, state: AppState) -> Router {
         None => app,
     };
     let metrics = Arc::clone(&state.metrics);
-    // `Router::layer` wraps each route (and the fallback), so `MatchedPath` is known here.
+    // `Router::layer` wraps each route (and the fallback), so `MatchedPath` is known there.
     app.with_state(state)
-        .layer(middleware::from_fn_with_state(metrics, time_request))
-}
-
-/// Records the request's duration under its route template (never the raw path).
-async fn time_request(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let histogram = metrics
-        .route(
-            request
-                .extensions()
-                .get::<MatchedPath>()
-                .map(MatchedPath::as_str),
-        )
-        .clone();
-    let response = next.run(request).await;
-    histogram.record(started.elapsed().as_secs_f64());
-    response
+        .layer(crate::timing::TimeLayer::new(metrics))
 }
 
 /// Readiness: `200 ok` while the inbox can store deliveries and the CRM accepts the token,
