@@ -68,7 +68,12 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let histogram = self
             .metrics
-            .route(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str))
+            .route(
+                request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str),
+            )
             .clone();
         ResponseFuture {
             inner: self.inner.call(request),

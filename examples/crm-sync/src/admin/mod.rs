@@ -67,11 +67,37 @@ pub fn router() -> Router<AppState> {
         .route("/admin/api/retry-failed", post(api_retry_failed))
 }
 
-fn admin(state: &AppState) -> Result<&Admin, Response> {
-    state
-        .admin
-        .as_deref()
-        .ok_or_else(|| StatusCode::NOT_FOUND.into_response())
+/// Why an admin request is refused before its handler does anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// The admin page is off (no token configured).
+    Off,
+    /// No valid session or bearer: the login form.
+    Login,
+    /// A cookie-borne POST without the session's CSRF token, or from another origin.
+    Csrf,
+    /// The JSON API without a valid bearer token.
+    Bearer,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Off => StatusCode::NOT_FOUND.into_response(),
+            Refusal::Login => html(StatusCode::UNAUTHORIZED, pages::login(None)),
+            Refusal::Csrf => (StatusCode::FORBIDDEN, "CSRF check failed").into_response(),
+            Refusal::Bearer => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(json!({"error": "bearer token required"})),
+            )
+                .into_response(),
+        }
+    }
+}
+
+fn admin(state: &AppState) -> Result<&Admin, Refusal> {
+    state.admin.as_deref().ok_or(Refusal::Off)
 }
 
 /// An HTML page with the security headers.
@@ -163,7 +189,7 @@ async fn list(state: &AppState, filter: Filter) -> Result<Vec<rows::Row>, Respon
 async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let admin = match admin(&state) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(access) = admin.access(&headers, false) else {
         return html(StatusCode::UNAUTHORIZED, pages::login(None));
@@ -210,7 +236,7 @@ async fn login(
 ) -> Response {
     let admin = match admin(&state) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if !admin.is_token(&form.token) {
         tracing::warn!("admin login refused: wrong token");
@@ -236,9 +262,9 @@ struct CsrfForm {
 }
 
 /// The access of a state-changing HTML request, or the refusal to answer with.
-fn authorize_post(admin: &Admin, headers: &HeaderMap, form: &CsrfForm) -> Result<Access, Response> {
+fn authorize_post(admin: &Admin, headers: &HeaderMap, form: &CsrfForm) -> Result<Access, Refusal> {
     let Some(access) = admin.access(headers, false) else {
-        return Err(html(StatusCode::UNAUTHORIZED, pages::login(None)));
+        return Err(Refusal::Login);
     };
     if !csrf_ok(&access, headers, form.csrf.as_deref()) {
         tracing::warn!(
@@ -247,7 +273,7 @@ fn authorize_post(admin: &Admin, headers: &HeaderMap, form: &CsrfForm) -> Result
             with_token = form.csrf.is_some(),
             "admin: a POST without a valid CSRF token or from another origin"
         );
-        return Err((StatusCode::FORBIDDEN, "CSRF check failed").into_response());
+        return Err(Refusal::Csrf);
     }
     Ok(access)
 }
@@ -259,10 +285,10 @@ async fn logout(
 ) -> Response {
     let admin = match admin(&state) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = authorize_post(admin, &headers, &form) {
-        return r;
+        return r.into_response();
     }
     admin.logout(&headers);
     let mut response = see_other("/admin");
@@ -279,7 +305,7 @@ async fn delivery(
 ) -> Response {
     let admin = match admin(&state) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(access) = admin.access(&headers, false) else {
         return html(StatusCode::UNAUTHORIZED, pages::login(None));
@@ -299,10 +325,10 @@ async fn retry_one(
 ) -> Response {
     let admin = match admin(&state) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = authorize_post(admin, &headers, &form) {
-        return r;
+        return r.into_response();
     }
     match state.inbox.retry(RetryTarget::Ids(vec![id])).await {
         Ok(moved) => {
@@ -320,10 +346,10 @@ async fn retry_failed(
 ) -> Response {
     let admin = match admin(&state) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = authorize_post(admin, &headers, &form) {
-        return r;
+        return r.into_response();
     }
     match state.inbox.retry(RetryTarget::AllFailed).await {
         Ok(moved) => {
@@ -336,22 +362,16 @@ async fn retry_failed(
 
 // --- JSON twin: bearer only ------------------------------------------------------------
 
-fn api_access(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    let admin = admin(state)?;
-    match admin.access(headers, true) {
+fn api_access(state: &AppState, headers: &HeaderMap) -> Result<(), Refusal> {
+    match admin(state)?.access(headers, true) {
         Some(_) => Ok(()),
-        None => Err((
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            Json(json!({"error": "bearer token required"})),
-        )
-            .into_response()),
+        None => Err(Refusal::Bearer),
     }
 }
 
 async fn api_summary(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(r) = api_access(&state, &headers) {
-        return r;
+        return r.into_response();
     }
     match summary(&state).await {
         Ok(s) => Json(s).into_response(),
@@ -372,7 +392,7 @@ async fn api_list(
     Query(q): Query<ListQuery>,
 ) -> Response {
     if let Err(r) = api_access(&state, &headers) {
-        return r;
+        return r.into_response();
     }
     let status = match q.status.as_deref().map(Status::parse) {
         None => None,
@@ -402,7 +422,7 @@ async fn api_delivery(
     Path(id): Path<i64>,
 ) -> Response {
     if let Err(r) = api_access(&state, &headers) {
-        return r;
+        return r.into_response();
     }
     match state.inbox.read(move |c| rows::get(c, id)).await {
         Ok(Some(found)) => {
@@ -421,7 +441,7 @@ async fn api_delivery(
 
 async fn api_retry(state: &AppState, headers: &HeaderMap, target: RetryTarget) -> Response {
     if let Err(r) = api_access(state, headers) {
-        return r;
+        return r.into_response();
     }
     match state.inbox.retry(target).await {
         Ok(moved) if moved.is_empty() => (
