@@ -571,6 +571,62 @@ pub fn db_statuses(db: &Path) -> Vec<(String, String, String)> {
         .unwrap()
 }
 
+// ---------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------
+
+/// What one `crm-sync …` run printed, and its exit code.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs the real binary with `args` and only `CRM_SYNC_DB` (plus `env`) set; at most 30 s.
+pub fn crm_sync(db: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crm-sync"))
+        .env_clear()
+        .env("CRM_SYNC_DB", db)
+        .envs(env.iter().copied())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn crm-sync");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("crm-sync {args:?} did not exit within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Rows by status, counted straight in the SQLite file.
+pub fn db_counts(db: &Path) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for (_, status, _) in db_statuses(db) {
+        *counts.entry(status).or_insert(0) += 1;
+    }
+    counts
+}
+
 /// Parses Prometheus text into `series -> value`, with each series' labels sorted by name
 /// (`name{a="1",b="2"}`), asserting every line is a comment or a sample.
 pub fn parse_prometheus(text: &str) -> std::collections::BTreeMap<String, f64> {
@@ -599,4 +655,101 @@ pub fn parse_prometheus(text: &str) -> std::collections::BTreeMap<String, f64> {
         out.insert(key, value);
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------
+// Headless Chromium through chromedriver (WebDriver)
+// ---------------------------------------------------------------------------------------
+
+/// What to install when the browser is missing (`scripts/install-test-deps.sh` does it).
+pub const BROWSER_INSTALL: &str = "apt-get update && apt-get install -y chromium chromium-driver   (or: scripts/install-test-deps.sh, as root)";
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+}
+
+/// A headless Chromium driven over WebDriver; chromedriver is killed on drop.
+pub struct Browser {
+    pub client: fantoccini::Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free 127.0.0.1 port and a Chromium session with a fresh
+    /// profile. `None` (after printing what to install) when either program is missing and
+    /// `CI` is unset; with `CI` set a missing browser is a failure.
+    pub async fn start() -> Option<Browser> {
+        let (Some(chromium), Some(chromedriver)) =
+            (find_program("chromium"), find_program("chromedriver"))
+        else {
+            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+            assert!(
+                !ci,
+                "CI is set and headless Chromium is missing; install it: {BROWSER_INSTALL}"
+            );
+            eprintln!(
+                "SKIPPED: headless Chromium or chromedriver is missing; install: {BROWSER_INSTALL}"
+            );
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let plain = reqwest::Client::new();
+        eventually("chromedriver ready", Duration::from_secs(20), async || {
+            let res = plain.get(format!("{url}/status")).send().await.ok()?;
+            res.status().is_success().then_some(())
+        })
+        .await;
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "chrome".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=1280,1100",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let client = fantoccini::ClientBuilder::new(
+            hyper_util::client::legacy::connect::HttpConnector::new(),
+        )
+        .capabilities(caps)
+        .connect(&url)
+        .await
+        .expect("a Chromium session");
+        Some(Browser {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
 }
