@@ -100,8 +100,12 @@ async fn log_in_see_the_failure_retry_it_and_watch_it_deliver() {
         .click()
         .await
         .unwrap();
+    // Each click posts a form and the browser loads the answer: wait for what only the new
+    // page has (bounded), never read the old one.
     let error = b
-        .find(Locator::Id("login-error"))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("login-error"))
         .await
         .unwrap()
         .text()
@@ -129,7 +133,9 @@ async fn log_in_see_the_failure_retry_it_and_watch_it_deliver() {
         .await
         .unwrap();
     let failed_row = b
-        .find(Locator::Id(&format!("failed-row-{a}")))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id(&format!("failed-row-{a}")))
         .await
         .expect("the failed delivery is listed");
     let text = failed_row.text().await.unwrap();
@@ -240,6 +246,13 @@ async fn log_in_see_the_failure_retry_it_and_watch_it_deliver() {
         .click()
         .await
         .unwrap();
-    assert!(b.find(Locator::Id("token")).await.is_ok());
+    assert!(
+        b.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("token"))
+            .await
+            .is_ok(),
+        "logged out: the login form again"
+    );
     browser.client.clone().close().await.unwrap();
 }
