@@ -261,8 +261,14 @@ struct CsrfForm {
     csrf: Option<String>,
 }
 
-/// The access of a state-changing HTML request, or the refusal to answer with.
-fn authorize_post(admin: &Admin, headers: &HeaderMap, form: &CsrfForm) -> Result<Access, Refusal> {
+/// The admin behind a state-changing HTML request that passed the session and CSRF checks,
+/// or the refusal to answer with (404 when the admin page is off).
+fn authorize_post<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    form: &CsrfForm,
+) -> Result<&'a Admin, Refusal> {
+    let admin = admin(state)?;
     let Some(access) = admin.access(headers, false) else {
         return Err(Refusal::Login);
     };
@@ -275,7 +281,7 @@ fn authorize_post(admin: &Admin, headers: &HeaderMap, form: &CsrfForm) -> Result
         );
         return Err(Refusal::Csrf);
     }
-    Ok(access)
+    Ok(admin)
 }
 
 async fn logout(
@@ -283,13 +289,10 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let admin = match admin(&state) {
-        Ok(a) => a,
+    let admin = match authorize_post(&state, &headers, &form) {
+        Ok(admin) => admin,
         Err(r) => return r.into_response(),
     };
-    if let Err(r) = authorize_post(admin, &headers, &form) {
-        return r.into_response();
-    }
     admin.logout(&headers);
     let mut response = see_other("/admin");
     if let Ok(v) = HeaderValue::from_str(&auth::clear_cookie()) {
@@ -323,11 +326,7 @@ async fn retry_one(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let admin = match admin(&state) {
-        Ok(a) => a,
-        Err(r) => return r.into_response(),
-    };
-    if let Err(r) = authorize_post(admin, &headers, &form) {
+    if let Err(r) = authorize_post(&state, &headers, &form) {
         return r.into_response();
     }
     match state.inbox.retry(RetryTarget::Ids(vec![id])).await {
@@ -344,11 +343,7 @@ async fn retry_failed(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let admin = match admin(&state) {
-        Ok(a) => a,
-        Err(r) => return r.into_response(),
-    };
-    if let Err(r) = authorize_post(admin, &headers, &form) {
+    if let Err(r) = authorize_post(&state, &headers, &form) {
         return r.into_response();
     }
     match state.inbox.retry(RetryTarget::AllFailed).await {
