@@ -6,7 +6,7 @@ pub use bookhook_provider::{ByProvider, Provider, UnknownProvider};
 use crate::scheme::{self, Scheme};
 
 /// The one registry line per provider: its signature scheme.
-static SCHEMES: ByProvider<&'static (dyn Scheme + Sync)> = ByProvider {
+const SCHEMES: ByProvider<&'static (dyn Scheme + Sync)> = ByProvider {
     slatis: &scheme::slatis::SLATIS,
     slotflow: &scheme::slotflow::Slotflow,
     bookable: &scheme::bookable::BOOKABLE,
