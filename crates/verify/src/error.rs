@@ -233,4 +233,20 @@ pub enum ConfigError {
         /// The provider.
         provider: Provider,
     },
+    /// [`VerifierBuilder::secret_set`](crate::VerifierBuilder::secret_set) was given the
+    /// secrets of another provider: build the set for the verifier's provider.
+    #[error("the secret set is for {set}, the verifier for {provider}")]
+    SecretSetProvider {
+        /// The verifier's provider.
+        provider: Provider,
+        /// The provider the set was built for.
+        set: Provider,
+    },
+    /// Both a [`SecretSet`](crate::SecretSet) and secrets one by one were given: one would
+    /// silently replace the other. Put every secret in one of the two.
+    #[error("secrets for {provider} were given both as a secret set and one by one: use one")]
+    SecretsTwice {
+        /// The provider.
+        provider: Provider,
+    },
 }

@@ -329,7 +329,9 @@ impl VerifierBuilder {
         self
     }
 
-    /// Uses an already built [`SecretSet`] instead of the secrets added one by one.
+    /// Uses an already built [`SecretSet`] (of the same provider) instead of secrets added
+    /// one by one; [`build`](Self::build) refuses a set of another provider, or a set given
+    /// together with secrets one by one, rather than silently dropping either.
     pub fn secret_set(mut self, set: SecretSet) -> Self {
         self.set = Some(set);
         self
@@ -356,8 +358,19 @@ impl VerifierBuilder {
     /// [`ConfigError::InvalidSecret`] for a secret that cannot be used (the index counts
     /// from the first secret added).
     pub fn build(mut self) -> Result<Verifier, ConfigError> {
-        if self.set.is_none() {
-            self.set = Some(SecretSet::new(self.provider, self.secrets.drain(..))?);
+        let provider = self.provider;
+        match &self.set {
+            None => self.set = Some(SecretSet::new(provider, self.secrets.drain(..))?),
+            Some(set) if set.provider() != provider => {
+                return Err(ConfigError::SecretSetProvider {
+                    provider,
+                    set: set.provider(),
+                });
+            }
+            Some(_) if !self.secrets.is_empty() => {
+                return Err(ConfigError::SecretsTwice { provider });
+            }
+            Some(_) => {}
         }
         Ok(self.finish())
     }
@@ -521,6 +534,38 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_set_must_be_the_verifiers_provider_and_the_only_secrets() {
+        let slatis = SecretSet::new(Provider::Slatis, ["whsec_a"]).unwrap();
+        let err = Verifier::builder(Provider::CalCom)
+            .secret_set(slatis.clone())
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::SecretSetProvider {
+                provider: Provider::CalCom,
+                set: Provider::Slatis
+            }
+        );
+        let err = Verifier::builder(Provider::Slatis)
+            .secret("whsec_b")
+            .secret_set(slatis.clone())
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::SecretsTwice {
+                provider: Provider::Slatis
+            }
+        );
+        let verifier = Verifier::builder(Provider::Slatis)
+            .secret_set(slatis)
+            .build()
+            .unwrap();
+        assert_eq!(verifier.provider(), Provider::Slatis);
+    }
+
+    #[test]
     fn header_text_keeps_short_values_inline_and_long_ones_whole() {
         for len in [0, 1, 31, INLINE_TEXT, INLINE_TEXT + 1, 300] {
             let value = "x".repeat(len);
@@ -531,7 +576,8 @@ mod tests {
                 matches!(text, HeaderText::Inline { .. }),
                 len <= INLINE_TEXT
             );
-            assert_eq!(text.clone(), text);
+            // Equal to the same value built again, inline or not.
+            assert_eq!(text.clone(), HeaderText::new(Text::unchecked(&value)));
         }
         let a = HeaderText::new(Text::unchecked("msg_a"));
         assert_ne!(a, HeaderText::new(Text::unchecked("msg_b")));
