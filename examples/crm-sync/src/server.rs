@@ -124,7 +124,12 @@ pub async fn serve(
         .keep_alive_interval(limits.idle_timeout);
     let builder = Arc::new(builder);
 
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    // Clamped: `Semaphore::new` panics above its maximum and `acquire_many` takes a `u32`
+    // (reachable only where the file limit is unknown, so the cap was not checked against it).
+    let total = limits
+        .max_connections
+        .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+    let slots = Arc::new(Semaphore::new(total));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     let mut accept_errors = AcceptErrors::default();
@@ -168,8 +173,9 @@ pub async fn serve(
     drop(listener);
     let _ = stop_tx.send(true);
     // Every connection holds a slot until it is closed: all slots back means all closed.
-    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    let _ = slots.acquire_many(all).await;
+    let _ = slots
+        .acquire_many(u32::try_from(total).unwrap_or(u32::MAX))
+        .await;
     Ok(())
 }
 
