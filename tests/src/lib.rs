@@ -6,6 +6,7 @@
 
 pub mod cases;
 pub mod raw_http;
+pub mod redis_server;
 pub mod vectors;
 
 /// The workspace README's examples, compiled (and run where not `no_run`) as doctests.
