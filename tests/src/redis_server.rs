@@ -46,7 +46,10 @@ impl RedisServer {
         let Some(binary) = binary() else {
             let help = "redis-server is not installed: run `sudo scripts/install-test-deps.sh` \
                         (or `sudo apt-get install -y redis-server`)";
-            assert!(!in_ci(), "{help}; CI=true, so this is a failure, not a skip");
+            assert!(
+                !in_ci(),
+                "{help}; CI=true, so this is a failure, not a skip"
+            );
             eprintln!("SKIPPED: {help}");
             return None;
         };
@@ -96,12 +99,17 @@ impl RedisServer {
     fn wait_ready(&mut self, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut()
-                && matches!(child.try_wait(), Ok(Some(_)))
-            {
+            // (No let chain: the workspace's MSRV is 1.85.)
+            let exited = self
+                .child
+                .as_mut()
+                .is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))));
+            if exited {
                 return false;
             }
-            if let Ok(mut stream) = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)) {
+            if let Ok(mut stream) =
+                TcpStream::connect_timeout(&self.addr, Duration::from_millis(200))
+            {
                 let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
                 let mut reply = [0; 7];
                 if stream.write_all(b"PING\r\n").is_ok()

@@ -82,8 +82,16 @@ fn routes(store: &Arc<dyn ReplayStore>) -> [(&'static str, Verifier, ReplayGuard
     let guard = ReplayGuard::new(store.clone());
     [
         ("/calcom", verifier(Provider::CalCom, CALCOM), guard.clone()),
-        ("/schedulingkit", verifier(Provider::SchedulingKit, SCHEDULINGKIT), guard.clone()),
-        ("/standard", verifier(Provider::StandardWebhooks, STANDARD), guard.clone()),
+        (
+            "/schedulingkit",
+            verifier(Provider::SchedulingKit, SCHEDULINGKIT),
+            guard.clone(),
+        ),
+        (
+            "/standard",
+            verifier(Provider::StandardWebhooks, STANDARD),
+            guard.clone(),
+        ),
         (
             "/short",
             verifier(Provider::CalCom, CALCOM),
@@ -206,8 +214,10 @@ fn unique(prefix: &str) -> String {
 /// A unique Cal.com-style body (so runs sharing a store never share a key).
 fn body(tag: &str) -> Vec<u8> {
     let nonce = unique("n");
-    format!(r#"{{"triggerEvent":"BOOKING_CREATED","tag":"{tag}","nonce":"{nonce}","payload":{{}}}}"#)
-        .into_bytes()
+    format!(
+        r#"{{"triggerEvent":"BOOKING_CREATED","tag":"{tag}","nonce":"{nonce}","payload":{{}}}}"#
+    )
+    .into_bytes()
 }
 
 fn signed(provider: Provider, secret: &str, body: &[u8], params: &SignParams) -> RawHeaders {
@@ -243,7 +253,11 @@ fn contract(t: &Target) {
 
     // First delivery passes; its replay answers 200 without the handler.
     let b = body("first");
-    assert_eq!(t.post("/calcom", &calcom(&b), &b), (200, String::new()), "{name}");
+    assert_eq!(
+        t.post("/calcom", &calcom(&b), &b),
+        (200, String::new()),
+        "{name}"
+    );
     assert_eq!(t.calls(&b), 1, "{name}");
     let replay = t.post("/calcom", &calcom(&b), &b);
     assert_eq!(replay, (200, "duplicate delivery".into()), "{name}");
@@ -253,9 +267,17 @@ fn contract(t: &Target) {
     let b = body("fails-once");
     t.control.fail_next.store(1, Ordering::SeqCst);
     assert_eq!(t.post("/calcom", &calcom(&b), &b).0, 500, "{name}");
-    assert_eq!(t.post("/calcom", &calcom(&b), &b), (200, String::new()), "{name}");
+    assert_eq!(
+        t.post("/calcom", &calcom(&b), &b),
+        (200, String::new()),
+        "{name}"
+    );
     assert_eq!(t.calls(&b), 2, "{name}");
-    assert_eq!(t.post("/calcom", &calcom(&b), &b).1, "duplicate delivery", "{name}");
+    assert_eq!(
+        t.post("/calcom", &calcom(&b), &b).1,
+        "duplicate delivery",
+        "{name}"
+    );
 
     // Concurrent twins: the second arrives while the first is in the handler.
     let b = body("hold");
@@ -267,7 +289,8 @@ fn contract(t: &Target) {
         let _ = tx.send(raw_http::exchange(addr, &request, TIMEOUT));
     });
     assert!(
-        eventually(TIMEOUT, || t.control.held.load(Ordering::SeqCst) > held_before),
+        eventually(TIMEOUT, || t.control.held.load(Ordering::SeqCst)
+            > held_before),
         "{name}: the first twin never reached the handler"
     );
     let twin = t.post("/calcom", &calcom(&b), &b);
@@ -276,7 +299,11 @@ fn contract(t: &Target) {
     let (status, _, _) = rx.recv_timeout(TIMEOUT).expect("the first twin answers");
     assert_eq!(status, 200, "{name}");
     assert_eq!(t.calls(&b), 1, "{name}: the handler ran for both twins");
-    assert_eq!(t.post("/calcom", &calcom(&b), &b).1, "duplicate delivery", "{name}");
+    assert_eq!(
+        t.post("/calcom", &calcom(&b), &b).1,
+        "duplicate delivery",
+        "{name}"
+    );
 
     // SchedulingKit: the replay carries a fresh, unsigned delivery id; still a duplicate.
     let b = body("schedulingkit");
@@ -284,7 +311,11 @@ fn contract(t: &Target) {
         let params = SignParams::now().id(id).event_type("booking.created");
         signed(Provider::SchedulingKit, SCHEDULINGKIT, &b, &params)
     };
-    assert_eq!(t.post("/schedulingkit", &sign("dlv_original"), &b).0, 200, "{name}");
+    assert_eq!(
+        t.post("/schedulingkit", &sign("dlv_original"), &b).0,
+        200,
+        "{name}"
+    );
     let replay = t.post("/schedulingkit", &sign("dlv_attacker_chosen"), &b);
     assert_eq!(replay, (200, "duplicate delivery".into()), "{name}");
     assert_eq!(t.calls(&b), 1, "{name}");
@@ -294,24 +325,49 @@ fn contract(t: &Target) {
     // (Ids are unique per run: the targets share the store, and the key is the id alone.)
     let b = body("standard");
     let (id_1, id_2) = (unique("msg"), unique("msg"));
-    let sign = |id: &str| signed(Provider::StandardWebhooks, STANDARD, &b, &SignParams::now().id(id));
-    assert_eq!(t.post("/standard", &sign(&id_1), &b), (200, String::new()), "{name}");
+    let sign = |id: &str| {
+        signed(
+            Provider::StandardWebhooks,
+            STANDARD,
+            &b,
+            &SignParams::now().id(id),
+        )
+    };
+    assert_eq!(
+        t.post("/standard", &sign(&id_1), &b),
+        (200, String::new()),
+        "{name}"
+    );
     let replay = t.post("/standard", &sign(&id_1), &b);
     assert_eq!(replay, (200, "duplicate delivery".into()), "{name}");
-    assert_eq!(t.post("/standard", &sign(&id_2), &b), (200, String::new()), "{name}");
+    assert_eq!(
+        t.post("/standard", &sign(&id_2), &b),
+        (200, String::new()),
+        "{name}"
+    );
     assert_eq!(t.calls(&b), 2, "{name}");
 
     // After the window the replay passes again (the route's window is SHORT_WINDOW).
     let b = body("window");
     assert_eq!(t.post("/short", &calcom(&b), &b).0, 200, "{name}");
     let committed = Instant::now();
-    assert_eq!(t.post("/short", &calcom(&b), &b).1, "duplicate delivery", "{name}");
+    assert_eq!(
+        t.post("/short", &calcom(&b), &b).1,
+        "duplicate delivery",
+        "{name}"
+    );
     assert!(
-        eventually(Duration::from_secs(10), || t.post("/short", &calcom(&b), &b)
-            == (200, String::new())),
+        eventually(Duration::from_secs(10), || t.post(
+            "/short",
+            &calcom(&b),
+            &b
+        ) == (200, String::new())),
         "{name}: still a duplicate long after the window"
     );
-    assert!(committed.elapsed() >= SHORT_WINDOW, "{name}: passed before the window ended");
+    assert!(
+        committed.elapsed() >= SHORT_WINDOW,
+        "{name}: passed before the window ended"
+    );
     assert_eq!(t.calls(&b), 2, "{name}");
 }
 
@@ -334,7 +390,9 @@ fn redis_store(server: &RedisServer) -> Arc<dyn ReplayStore> {
     let url = server.url();
     std::thread::spawn(move || {
         runtime.block_on(async move {
-            let store = RedisStore::connect(&url).await.expect("connect to redis-server");
+            let store = RedisStore::connect(&url)
+                .await
+                .expect("connect to redis-server");
             tx.send(store).unwrap();
             std::future::pending::<()>().await;
         });

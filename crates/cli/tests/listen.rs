@@ -108,7 +108,13 @@ struct Listener {
 impl Listener {
     fn start(provider: Provider, forward: &str) -> Listener {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin!("bookhook"))
-            .args(["listen", "--provider", provider.as_str(), "--secret", secret(provider)])
+            .args([
+                "listen",
+                "--provider",
+                provider.as_str(),
+                "--secret",
+                secret(provider),
+            ])
             .args(["--addr", "127.0.0.1:0", "--forward", forward])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -116,7 +122,9 @@ impl Listener {
             .expect("bookhook listen starts");
         let lines = pipe_lines(child.stdout.take().unwrap());
         let stderr = pipe_lines(child.stderr.take().unwrap());
-        let banner = stderr.recv_timeout(WAIT).expect("the listener announces itself");
+        let banner = stderr
+            .recv_timeout(WAIT)
+            .expect("the listener announces itself");
         let url = banner
             .split_whitespace()
             .find_map(|word| word.strip_prefix("http://"))
@@ -136,7 +144,9 @@ impl Listener {
     }
 
     fn line(&self) -> String {
-        self.lines.recv_timeout(WAIT).expect("one line per delivery")
+        self.lines
+            .recv_timeout(WAIT)
+            .expect("one line per delivery")
     }
 
     /// SIGTERM, then the exit status within `WAIT` (bounded polling).
@@ -206,7 +216,10 @@ fn send_through_listen_to_a_local_server_for_every_provider() {
         let sent = send(provider, secret(provider), &url);
         let stdout = String::from_utf8_lossy(&sent.stdout);
         assert_eq!(sent.status.code(), Some(0), "{provider}: {stdout}");
-        assert!(stdout.contains("202") && stdout.contains("stored"), "{provider}: {stdout}");
+        assert!(
+            stdout.contains("202") && stdout.contains("stored"),
+            "{provider}: {stdout}"
+        );
         let line = listener.line();
         assert_eq!(
             after_time(&line),
@@ -220,9 +233,15 @@ fn send_through_listen_to_a_local_server_for_every_provider() {
         assert_eq!(received.len(), 1, "{provider}: forwarded once");
         let got = &received[0];
         assert_eq!(got.method, Method::POST);
-        assert_eq!(got.body.as_ref(), samples::booking_created(provider).as_bytes());
+        assert_eq!(
+            got.body.as_ref(),
+            samples::booking_created(provider).as_bytes()
+        );
         // Headers, query and body unchanged: the forwarded request verifies again.
-        let verifier = Verifier::builder(provider).secret(secret(provider)).build().unwrap();
+        let verifier = Verifier::builder(provider)
+            .secret(secret(provider))
+            .build()
+            .unwrap();
         let verified = verifier
             .verify_with_query(got.query.as_deref(), &got.headers, &got.body)
             .unwrap_or_else(|err| panic!("{provider}: forwarded request altered: {err}"));
@@ -241,7 +260,11 @@ fn send_through_listen_to_a_local_server_for_every_provider() {
             format!("{provider} - refused {status_cause} ({reason})"),
             "{line}"
         );
-        assert_eq!(log.lock().unwrap().len(), before + 1, "{provider}: a refusal was forwarded");
+        assert_eq!(
+            log.lock().unwrap().len(),
+            before + 1,
+            "{provider}: a refusal was forwarded"
+        );
 
         let status = listener.terminate();
         assert!(status.success(), "{provider}: {status}");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bookhook_verify::Verified;
 
-use crate::store::{Reserve, ReplayStore, StoreError, Token};
+use crate::store::{ReplayStore, Reserve, StoreError, Token};
 use crate::{ReplayKey, ReplayOutcome};
 
 /// How long the window is, by default, for schemes that sign no timestamp: see the crate
@@ -112,7 +112,8 @@ impl ReplayGuard {
     /// How long `verified`'s key is kept after a 2xx, for a verifier with `tolerance`.
     pub fn window(&self, verified: &Verified, tolerance: Duration) -> Duration {
         if verified.timestamp().is_some() {
-            self.timed_window.unwrap_or_else(|| tolerance.saturating_mul(2))
+            self.timed_window
+                .unwrap_or_else(|| tolerance.saturating_mul(2))
         } else {
             self.untimed_window
         }
@@ -175,7 +176,10 @@ impl Reservation {
     pub async fn settle(mut self, success: bool) -> Result<(), GuardSettleError> {
         self.settled = true;
         let (action, result) = if success {
-            ("commit", self.store.commit(self.key, self.token, self.window).await)
+            (
+                "commit",
+                self.store.commit(self.key, self.token, self.window).await,
+            )
         } else {
             ("release", self.store.release(self.key, self.token).await)
         };

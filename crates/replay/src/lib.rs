@@ -18,4 +18,4 @@ pub use memory::MemoryStore;
 pub use outcome::ReplayOutcome;
 #[cfg(feature = "redis")]
 pub use redis::{DEFAULT_RESPONSE_TIMEOUT, RedisConfigError, RedisStore};
-pub use store::{Reserve, ReplayStore, StoreError, StoreFuture, Token};
+pub use store::{ReplayStore, Reserve, StoreError, StoreFuture, Token};

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::store::{Reserve, ReplayStore, StoreError, StoreFuture, Token};
 use crate::ReplayKey;
+use crate::store::{ReplayStore, Reserve, StoreError, StoreFuture, Token};
 
 /// An in-memory [`ReplayStore`] for a single process, holding at most `capacity` entries.
 ///
@@ -80,7 +80,10 @@ impl MemoryStore {
     }
 
     /// As [`new`](Self::new), reading "now" from `clock` (tests move time forward with it).
-    pub fn with_clock(capacity: usize, clock: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
+    pub fn with_clock(
+        capacity: usize,
+        clock: impl Fn() -> Instant + Send + Sync + 'static,
+    ) -> Self {
         MemoryStore {
             inner: Arc::new(Inner {
                 capacity,
@@ -112,7 +115,10 @@ impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
         // Every critical section leaves the map consistent (single inserts and removals),
         // so a panic elsewhere while holding the lock cannot have broken it.
-        self.inner.map.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// [`ReplayStore::reserve`] without a future: the in-memory store never waits.
@@ -139,7 +145,9 @@ impl MemoryStore {
             }
         }
         let token = Token(self.inner.next_token.fetch_add(1, Ordering::Relaxed));
-        let expires_at = now.checked_add(lease).unwrap_or(now + Duration::from_secs(86_400 * 365));
+        let expires_at = now
+            .checked_add(lease)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         map.entries.insert(
             key,
             Entry {
@@ -154,7 +162,9 @@ impl MemoryStore {
     /// [`ReplayStore::commit`] without a future.
     pub fn commit_now(&self, key: ReplayKey, window: Duration) {
         let now = (self.inner.clock)();
-        let expires_at = now.checked_add(window).unwrap_or(now + Duration::from_secs(86_400 * 365));
+        let expires_at = now
+            .checked_add(window)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         let mut map = self.lock();
         // Inserting may exceed the cap by the entries whose reservation expired and was
         // swept meanwhile; they were counted when reserved, so the overshoot is bounded by
@@ -257,7 +267,9 @@ mod tests {
     #[test]
     fn reserve_then_commit_then_duplicate() {
         let (s, _) = store(4);
-        let Ok(Reserve::Reserved(t)) = s.reserve_now(key(1), LEASE) else { panic!() };
+        let Ok(Reserve::Reserved(t)) = s.reserve_now(key(1), LEASE) else {
+            panic!()
+        };
         assert_eq!(s.reserve_now(key(1), LEASE).unwrap(), Reserve::InFlight);
         s.commit_now(key(1), Duration::from_secs(60));
         let _ = t;
@@ -267,38 +279,59 @@ mod tests {
     #[test]
     fn release_frees_only_the_own_reservation() {
         let (s, now) = store(4);
-        let Ok(Reserve::Reserved(old)) = s.reserve_now(key(1), LEASE) else { panic!() };
+        let Ok(Reserve::Reserved(old)) = s.reserve_now(key(1), LEASE) else {
+            panic!()
+        };
         now.store(31, Ordering::Relaxed); // the lease ran out: someone else reserves
-        let Ok(Reserve::Reserved(new)) = s.reserve_now(key(1), LEASE) else { panic!() };
+        let Ok(Reserve::Reserved(new)) = s.reserve_now(key(1), LEASE) else {
+            panic!()
+        };
         assert_ne!(old, new);
         s.release_now(key(1), old);
         assert_eq!(s.reserve_now(key(1), LEASE).unwrap(), Reserve::InFlight);
         s.release_now(key(1), new);
-        assert!(matches!(s.reserve_now(key(1), LEASE), Ok(Reserve::Reserved(_))));
+        assert!(matches!(
+            s.reserve_now(key(1), LEASE),
+            Ok(Reserve::Reserved(_))
+        ));
     }
 
     #[test]
     fn a_committed_key_expires_after_its_window() {
         let (s, now) = store(4);
-        let Ok(Reserve::Reserved(_)) = s.reserve_now(key(1), LEASE) else { panic!() };
+        let Ok(Reserve::Reserved(_)) = s.reserve_now(key(1), LEASE) else {
+            panic!()
+        };
         s.commit_now(key(1), Duration::from_secs(60));
         now.store(60, Ordering::Relaxed);
-        assert!(matches!(s.reserve_now(key(1), LEASE), Ok(Reserve::Reserved(_))));
+        assert!(matches!(
+            s.reserve_now(key(1), LEASE),
+            Ok(Reserve::Reserved(_))
+        ));
     }
 
     #[test]
     fn full_store_refuses_until_entries_expire_and_never_evicts_a_live_one() {
         let (s, now) = store(2);
         for n in 0..2 {
-            assert!(matches!(s.reserve_now(key(n), LEASE), Ok(Reserve::Reserved(_))));
+            assert!(matches!(
+                s.reserve_now(key(n), LEASE),
+                Ok(Reserve::Reserved(_))
+            ));
             s.commit_now(key(n), Duration::from_secs(100 + n));
         }
-        assert!(matches!(s.reserve_now(key(9), LEASE), Err(StoreError::Full { capacity: 2 })));
+        assert!(matches!(
+            s.reserve_now(key(9), LEASE),
+            Err(StoreError::Full { capacity: 2 })
+        ));
         // Both live keys are still duplicates.
         assert_eq!(s.reserve_now(key(0), LEASE).unwrap(), Reserve::Committed);
         assert_eq!(s.reserve_now(key(1), LEASE).unwrap(), Reserve::Committed);
         now.store(100, Ordering::Relaxed); // key 0 expired, key 1 not yet
-        assert!(matches!(s.reserve_now(key(9), LEASE), Ok(Reserve::Reserved(_))));
+        assert!(matches!(
+            s.reserve_now(key(9), LEASE),
+            Ok(Reserve::Reserved(_))
+        ));
         assert_eq!(s.len(), 2);
         assert_eq!(s.reserve_now(key(1), LEASE).unwrap(), Reserve::Committed);
     }

@@ -94,10 +94,22 @@ impl ReplayOutcome {
                 tracing::info!(provider, cause, status, "webhook duplicate");
             }
             ReplayOutcome::InFlight => {
-                tracing::warn!(provider, cause, status, reason = self.body_text(), "webhook refused");
+                tracing::warn!(
+                    provider,
+                    cause,
+                    status,
+                    reason = self.body_text(),
+                    "webhook refused"
+                );
             }
             ReplayOutcome::StoreUnavailable | ReplayOutcome::StoreFull => {
-                tracing::error!(provider, cause, status, reason = self.body_text(), "webhook refused");
+                tracing::error!(
+                    provider,
+                    cause,
+                    status,
+                    reason = self.body_text(),
+                    "webhook refused"
+                );
             }
         }
     }
@@ -119,7 +131,9 @@ mod tests {
     fn labels_never_collide_with_rejection_causes() {
         for outcome in ReplayOutcome::ALL {
             assert!(
-                RejectionCause::ALL.iter().all(|c| c.as_str() != outcome.as_str()),
+                RejectionCause::ALL
+                    .iter()
+                    .all(|c| c.as_str() != outcome.as_str()),
                 "{outcome}"
             );
         }
@@ -128,7 +142,11 @@ mod tests {
     #[test]
     fn only_a_duplicate_is_accepted() {
         for outcome in ReplayOutcome::ALL {
-            assert_eq!(outcome.is_accepted(), outcome.status().is_success(), "{outcome}");
+            assert_eq!(
+                outcome.is_accepted(),
+                outcome.status().is_success(),
+                "{outcome}"
+            );
         }
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Script, Value};
 
-use crate::store::{Reserve, ReplayStore, StoreError, StoreFuture, Token};
 use crate::ReplayKey;
+use crate::store::{ReplayStore, Reserve, StoreError, StoreFuture, Token};
 
 /// How long one command may take before the store is considered unavailable (`503`), by
 /// default: a loopback or same-zone Redis answers in well under a millisecond.

@@ -7,10 +7,10 @@ use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::{HttpMessage, HttpResponse};
-use bookhook_replay::{Admission, ReplayOutcome, Reservation};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
+use actix_web::{HttpMessage, HttpResponse};
+use bookhook_replay::{Admission, ReplayOutcome, Reservation};
 use bytes::Bytes;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
@@ -159,8 +159,11 @@ where
                         Ok(verified) => {
                             let admit = config.replay.as_ref().map(|guard| {
                                 let tolerance = config.verifier.tolerance();
-                                Box::pin(guard.admit(&verified.verified, tolerance, &verified.bytes))
-                                    as GuardFuture<Admission>
+                                Box::pin(guard.admit(
+                                    &verified.verified,
+                                    tolerance,
+                                    &verified.bytes,
+                                )) as GuardFuture<Admission>
                             });
                             req.extensions_mut().insert(verified.verified.clone());
                             req.set_payload(restored(verified.bytes.clone()));

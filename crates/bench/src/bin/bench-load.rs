@@ -138,8 +138,12 @@ impl Template {
         *request.headers_mut() = if self.unique_ids {
             let id = format!("msg_bench_{}_{n}", std::process::id());
             let params = SignParams::now().id(id);
-            let mut headers =
-                delivery_headers(Provider::StandardWebhooks, STANDARD_SECRET, &self.body, &params);
+            let mut headers = delivery_headers(
+                Provider::StandardWebhooks,
+                STANDARD_SECRET,
+                &self.body,
+                &params,
+            );
             headers.insert(http::header::HOST, self.host.clone());
             headers
         } else {

@@ -75,7 +75,10 @@ pub(super) fn run(args: &ListenArgs, out: &mut dyn Write) -> Result<(), CliError
     });
     let app = Router::new()
         .route(&path, any(on_verified).layer(VerifyLayer::new(verifier)))
-        .layer(middleware::from_fn_with_state(state.clone(), print_refusals))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            print_refusals,
+        ))
         .with_state(state);
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -110,7 +113,9 @@ pub(super) fn run(args: &ListenArgs, out: &mut dyn Write) -> Result<(), CliError
 }
 
 fn print(out: &mut dyn Write, line: &str) -> Result<(), CliError> {
-    writeln!(out, "{line}").and_then(|()| out.flush()).map_err(write_err)
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(write_err)
 }
 
 /// The start-up line, on stderr (stdout holds only delivery lines).
@@ -176,12 +181,17 @@ async fn stop_signal() {
 fn now() -> String {
     let now = OffsetDateTime::now_utc();
     let now = now.replace_nanosecond(0).unwrap_or(now);
-    now.format(&Rfc3339).unwrap_or_else(|_| now.unix_timestamp().to_string())
+    now.format(&Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
 /// Prints the line of a request the layer refused (its response carries the cause). The
 /// body of a refused request is never read: it is not trusted, so no event type is shown.
-async fn print_refusals(State(listen): State<Arc<Listen>>, request: Request, next: Next) -> Response {
+async fn print_refusals(
+    State(listen): State<Arc<Listen>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let response = next.run(request).await;
     let Some(cause) = response.extensions().get::<RejectionCause>().copied() else {
         return response;
@@ -222,7 +232,9 @@ async fn on_verified(
     };
     let _ = listen.lines.send(format!("{head} -> {outcome}"));
     if listen.print_body {
-        let _ = listen.lines.send(String::from_utf8_lossy(&bytes).into_owned());
+        let _ = listen
+            .lines
+            .send(String::from_utf8_lossy(&bytes).into_owned());
     }
     response
 }
@@ -310,7 +322,10 @@ fn bad_gateway(err: reqwest::Error) -> (Response, String) {
     let text = format!("forward failed: {err}");
     let response = (
         StatusCode::BAD_GATEWAY,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
         text.clone(),
     )
         .into_response();
@@ -326,7 +341,12 @@ mod tests {
         for name in ["host", "connection", "transfer-encoding", "content-length"] {
             assert!(!forwarded(&HeaderName::from_static(name)), "{name}");
         }
-        for name in ["x-cal-signature-256", "webhook-id", "content-type", "user-agent"] {
+        for name in [
+            "x-cal-signature-256",
+            "webhook-id",
+            "content-type",
+            "user-agent",
+        ] {
             assert!(forwarded(&HeaderName::from_static(name)), "{name}");
         }
     }
