@@ -9,6 +9,7 @@
 //! - a SchedulingKit replay with a fresh (unsigned) delivery id is still a duplicate;
 //! - a Standard Webhooks delivery is keyed by its signed id;
 //! - after the window, a replay passes again;
+//! - with `pass_duplicates`, a replay reaches the handler marked as a duplicate;
 //! - Redis stopped mid-test: 503s, never an unguarded 2xx.
 
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use bookhook_integration::raw_http::{self, RawHeaders};
 use bookhook_integration::redis_server::RedisServer;
-use bookhook_replay::{MemoryStore, RedisStore, ReplayGuard, ReplayStore};
+use bookhook_replay::{DuplicateDelivery, MemoryStore, RedisStore, ReplayGuard, ReplayStore};
 use bookhook_verify::{Provider, SignParams, Signer, Verifier};
 use bytes::Bytes;
 
@@ -57,8 +58,9 @@ impl Control {
         self.calls.lock().unwrap().get(body).copied().unwrap_or(0)
     }
 
-    /// The handler: count, maybe wait at the gate, then 200 or 500.
-    async fn handle(&self, body: &[u8]) -> u16 {
+    /// The handler: count, maybe wait at the gate, then 200 or 500; the body says whether
+    /// the guard marked the request as a duplicate (`pass_duplicates`).
+    async fn handle(&self, body: &[u8], duplicate: bool) -> (u16, &'static str) {
         *self.calls.lock().unwrap().entry(body.to_vec()).or_default() += 1;
         if body.windows(6).any(|w| w == b"\"hold\"") {
             self.held.fetch_add(1, Ordering::SeqCst);
@@ -68,7 +70,8 @@ impl Control {
             .fail_next
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
-        if fail { 500 } else { 200 }
+        let text = if duplicate { "marked duplicate" } else { "" };
+        if fail { (500, text) } else { (200, text) }
     }
 }
 
@@ -77,8 +80,9 @@ fn verifier(provider: Provider, secret: &str) -> Verifier {
 }
 
 /// The routes every server has: `/calcom`, `/schedulingkit`, `/standard` with the default
-/// windows and `/short` (Cal.com) with [`SHORT_WINDOW`], all guarded by one store.
-fn routes(store: &Arc<dyn ReplayStore>) -> [(&'static str, Verifier, ReplayGuard); 4] {
+/// windows, `/short` (Cal.com) with [`SHORT_WINDOW`] and `/pass` (Cal.com) passing
+/// duplicates to the handler, marked; all guarded by one store.
+fn routes(store: &Arc<dyn ReplayStore>) -> [(&'static str, Verifier, ReplayGuard); 5] {
     let guard = ReplayGuard::new(store.clone());
     [
         ("/calcom", verifier(Provider::CalCom, CALCOM), guard.clone()),
@@ -95,7 +99,12 @@ fn routes(store: &Arc<dyn ReplayStore>) -> [(&'static str, Verifier, ReplayGuard
         (
             "/short",
             verifier(Provider::CalCom, CALCOM),
-            guard.untimed_window(SHORT_WINDOW),
+            guard.clone().untimed_window(SHORT_WINDOW),
+        ),
+        (
+            "/pass",
+            verifier(Provider::CalCom, CALCOM),
+            guard.pass_duplicates(true),
         ),
     ]
 }
@@ -105,8 +114,13 @@ fn serve_axum(store: Arc<dyn ReplayStore>, control: Arc<Control>) -> SocketAddr 
     use axum::http::StatusCode;
     use bookhook_axum::VerifyLayer;
 
-    async fn hook(State(control): State<Arc<Control>>, body: Bytes) -> StatusCode {
-        StatusCode::from_u16(control.handle(&body).await).unwrap()
+    async fn hook(
+        State(control): State<Arc<Control>>,
+        duplicate: Option<axum::Extension<DuplicateDelivery>>,
+        body: Bytes,
+    ) -> (StatusCode, &'static str) {
+        let (status, text) = control.handle(&body, duplicate.is_some()).await;
+        (StatusCode::from_u16(status).unwrap(), text)
     }
     let mut app = axum::Router::new();
     for (path, verifier, guard) in routes(&store) {
@@ -137,9 +151,13 @@ fn serve_actix(store: Arc<dyn ReplayStore>, control: Arc<Control>) -> SocketAddr
     use actix_web::{App, HttpResponse, HttpServer, web};
     use bookhook_actix::{Verify, VerifyConfig};
 
-    async fn hook(control: web::Data<Control>, body: web::Bytes) -> HttpResponse {
-        let status = control.handle(&body).await;
-        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+    async fn hook(
+        control: web::Data<Control>,
+        duplicate: Option<web::ReqData<DuplicateDelivery>>,
+        body: web::Bytes,
+    ) -> HttpResponse {
+        let (status, text) = control.handle(&body, duplicate.is_some()).await;
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).body(text)
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -345,6 +363,17 @@ fn contract(t: &Target) {
         (200, String::new()),
         "{name}"
     );
+    assert_eq!(t.calls(&b), 2, "{name}");
+
+    // `pass_duplicates`: the replay reaches the handler, marked as a duplicate.
+    let b = body("pass");
+    assert_eq!(
+        t.post("/pass", &calcom(&b), &b),
+        (200, String::new()),
+        "{name}"
+    );
+    let replay = t.post("/pass", &calcom(&b), &b);
+    assert_eq!(replay, (200, "marked duplicate".into()), "{name}");
     assert_eq!(t.calls(&b), 2, "{name}");
 
     // After the window the replay passes again (the route's window is SHORT_WINDOW).

@@ -28,7 +28,13 @@ pub struct ReplayGuard {
     untimed_window: Duration,
     timed_window: Option<Duration>,
     lease: Duration,
+    pass_duplicates: bool,
 }
+
+/// Marks a request the guard passed to the handler although it is a duplicate (see
+/// [`ReplayGuard::pass_duplicates`]); the adapters put it in the request extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuplicateDelivery;
 
 /// What the guard decided for one delivery.
 #[must_use]
@@ -82,7 +88,22 @@ impl ReplayGuard {
             untimed_window: DEFAULT_UNTIMED_WINDOW,
             timed_window: None,
             lease: DEFAULT_LEASE,
+            pass_duplicates: false,
         }
+    }
+
+    /// Instead of answering a duplicate `200 duplicate delivery` itself, let the adapter call
+    /// the handler with a [`DuplicateDelivery`] marker in the request extensions (its answer
+    /// then goes out as is, and the key is neither committed again nor released). Still
+    /// logged as a duplicate. For handlers that want to answer duplicates their own way.
+    pub fn pass_duplicates(mut self, pass: bool) -> Self {
+        self.pass_duplicates = pass;
+        self
+    }
+
+    /// Whether duplicates reach the handler, marked (see [`pass_duplicates`](Self::pass_duplicates)).
+    pub fn passes_duplicates(&self) -> bool {
+        self.pass_duplicates
     }
 
     /// How long a key is kept for schemes without a signed timestamp (default 24 h).
@@ -211,6 +232,7 @@ impl fmt::Debug for ReplayGuard {
             .field("untimed_window", &self.untimed_window)
             .field("timed_window", &self.timed_window)
             .field("lease", &self.lease)
+            .field("pass_duplicates", &self.pass_duplicates)
             .finish()
     }
 }

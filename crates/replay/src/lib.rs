@@ -11,7 +11,8 @@ mod redis;
 mod store;
 
 pub use guard::{
-    Admission, DEFAULT_LEASE, DEFAULT_UNTIMED_WINDOW, GuardSettleError, ReplayGuard, Reservation,
+    Admission, DEFAULT_LEASE, DEFAULT_UNTIMED_WINDOW, DuplicateDelivery, GuardSettleError,
+    ReplayGuard, Reservation,
 };
 pub use key::{KeySource, ReplayKey};
 pub use memory::MemoryStore;

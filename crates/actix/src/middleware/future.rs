@@ -10,7 +10,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::{HttpMessage, HttpResponse};
-use bookhook_replay::{Admission, ReplayOutcome, Reservation};
+use bookhook_replay::{Admission, DuplicateDelivery, ReplayOutcome, Reservation};
 use bytes::Bytes;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
@@ -44,6 +44,8 @@ pin_project! {
             admit: GuardFuture<Admission>,
             req: Option<ServiceRequest>,
             service: Rc<S>,
+            // The guard's `pass_duplicates`.
+            passes: bool,
         },
         /// Verified (and admitted): the inner service; with a guard, the reservation to
         /// settle with its answer.
@@ -171,10 +173,15 @@ where
                             match admit {
                                 Some(admit) => {
                                     let service = Rc::clone(service);
+                                    let passes = config
+                                        .replay
+                                        .as_ref()
+                                        .is_some_and(|guard| guard.passes_duplicates());
                                     this.state.set(State::Admitting {
                                         admit,
                                         req: Some(req),
                                         service,
+                                        passes,
                                     });
                                 }
                                 None => {
@@ -195,21 +202,23 @@ where
                     admit,
                     req,
                     service,
+                    passes,
                 } => {
                     let admission = ready!(admit.as_mut().poll(cx));
                     let req = req.take().expect("ResponseFuture polled after completion");
                     let reservation = match admission {
-                        Admission::First(reservation) => reservation,
+                        Admission::First(reservation) => Some(reservation),
+                        Admission::Answered(ReplayOutcome::Duplicate, _) if *passes => {
+                            req.extensions_mut().insert(DuplicateDelivery);
+                            None
+                        }
                         Admission::Answered(outcome, _) => {
                             let res = req.into_response(guard_response(outcome));
                             return Poll::Ready(Ok(res.map_into_right_body()));
                         }
                     };
                     let fut = service.call(req);
-                    this.state.set(State::Calling {
-                        fut,
-                        reservation: Some(reservation),
-                    });
+                    this.state.set(State::Calling { fut, reservation });
                 }
                 StateProj::Calling { fut, reservation } => {
                     // On an error the reservation is dropped, which releases the key.

@@ -3,7 +3,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bookhook_replay::{Admission, ReplayGuard, ReplayOutcome, Reservation};
+use bookhook_replay::{Admission, DuplicateDelivery, ReplayGuard, ReplayOutcome, Reservation};
 use bookhook_verify::Verifier;
 use bytes::Bytes;
 use http::request::Parts;
@@ -174,20 +174,26 @@ where
                     }
                 }
                 StateProj::Admitting { admit, request } => {
-                    let reservation = match ready!(admit.as_mut().poll(cx)) {
-                        Admission::First(reservation) => reservation,
+                    let admission = ready!(admit.as_mut().poll(cx));
+                    let passes = this
+                        .guard
+                        .as_ref()
+                        .is_some_and(ReplayGuard::passes_duplicates);
+                    let mut request = request
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    let reservation = match admission {
+                        Admission::First(reservation) => Some(reservation),
+                        Admission::Answered(ReplayOutcome::Duplicate, _) if passes => {
+                            request.extensions_mut().insert(DuplicateDelivery);
+                            None
+                        }
                         Admission::Answered(outcome, _) => {
                             return Poll::Ready(Ok(guard_response(outcome)));
                         }
                     };
-                    let request = request
-                        .take()
-                        .expect("ResponseFuture polled after completion");
                     let fut = this.inner.call(request);
-                    this.state.set(State::Calling {
-                        fut,
-                        reservation: Some(reservation),
-                    });
+                    this.state.set(State::Calling { fut, reservation });
                 }
                 StateProj::Calling { fut, reservation } => {
                     let result = ready!(fut.poll(cx));
