@@ -5,6 +5,9 @@
 #   scripts/bench.sh                  # everything (about 16 minutes on 2 cores)
 #   scripts/bench.sh verify peers     # only some sections: verify peers chart adapters crm replay
 #   scripts/bench.sh before-after     # the verify core before the performance work vs now
+#   scripts/bench.sh crm-before-after # crm-sync acks/s and p99 at BENCH_CRM_BEFORE vs now,
+#                                     # alternating rounds; then the /metrics scrape time
+#                                     # with 10 000 rows in the inbox
 #
 # Results go to target/bench-results/ (raw logs, tables.md, summaries) and the chart to
 # benches/ns-per-byte.svg. Servers and load generators only ever use 127.0.0.1, and every
@@ -265,6 +268,94 @@ crm() {
     awk '/throughput=/ { print }' "$OUT/crm.log" >"$OUT/crm-summary.txt"
 }
 
+# crm-sync now (metrics on: they cannot be turned off) against an earlier commit
+# (BENCH_CRM_BEFORE, default 9bf0fbb: the commit before /metrics, the admin page and the
+# command line), in paired rounds that alternate before/after so drift hits both alike.
+# Same load as `crm` (BENCH_CRM_N deliveries per round, default 20 000: at ~20 000 acks/s a
+# round is one second, so use more for a steadier p99): distinct signed Slatis deliveries
+# over 64 connections, a fresh
+# database each round, the worker syncing to bench-fake-crm.
+CRM_BEFORE=${BENCH_CRM_BEFORE:-9bf0fbb}
+CRM_N=${BENCH_CRM_N:-20000} # deliveries per round
+crm_before_after() {
+    cargo build --release -p crm-sync -p bookhook-bench --bins
+    local wt=target/bench-crm-before-$CRM_BEFORE
+    if [ ! -d "$wt" ]; then
+        git worktree add --detach "$wt" "$CRM_BEFORE"
+    fi
+    local before_target=$PWD/target/bench-crm-before-target
+    (cd "$wt" && CARGO_TARGET_DIR="$before_target" cargo build --release -p crm-sync --bins)
+    local dir
+    dir=$(mktemp -d)
+    "${RT[@]}" "$T/bench-fake-crm" 127.0.0.1:18090 2>"$OUT/fake-crm.log" & local fake=$!
+    PIDS+=("$fake")
+    wait_port 127.0.0.1 18090
+    : >"$OUT/crm-before-after.log"
+    for round in $(seq "$ROUNDS"); do
+        for which in before after; do
+            local exe=$T/crm-sync
+            [ "$which" = before ] && exe=$before_target/release/crm-sync
+            rm -f "$dir"/load.db*
+            CRM_SYNC_ADDR=127.0.0.1:18080 CRM_SYNC_DB="$dir/load.db" \
+                SLATIS_WEBHOOK_SECRET=whsec_load HUBSPOT_TOKEN=fake-token \
+                HUBSPOT_BASE_URL=http://127.0.0.1:18090 RUST_LOG=warn \
+                "${RT[@]}" "$exe" 2>>"$OUT/crm-sync-server.log" & local server=$!
+            PIDS+=("$server")
+            wait_port 127.0.0.1 18080
+            load "crm $which round $round"
+            "${RT[@]}" "$T/crm-sync-load" --url http://127.0.0.1:18080 --secret whsec_load \
+                -n "$CRM_N" -c 64 --max-secs 120 --run-id "ba$which$round$$" |
+                sed "s/^/which=$which round=$round /" | tee -a "$OUT/crm-before-after.log"
+            # The server's CPU time (user + system) per acknowledgement: what the metrics
+            # cost, without the disk's fsync noise that throughput and p99 carry on a
+            # shared machine. Read before stopping it (includes start-up and the worker).
+            awk -v which="$which" -v round="$round" -v n="$CRM_N" -v hz="$(getconf CLK_TCK)" \
+                '{ printf "which=%s round=%s cpu_us_per_ack=%.2f\n", which, round, ($14 + $15) * 1e6 / hz / n }' \
+                "/proc/$server/stat" | tee -a "$OUT/crm-before-after.log"
+            stop "$server"
+        done
+    done
+    stop "$fake"
+    # Medians per side, and the after/before ratio of each pair.
+    awk '
+        /throughput=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+          w = v["which"]; r = v["round"]; rps[w, r] = v["throughput"] + 0; p99[w, r] = v["p99"] + 0; n[w]++ }
+        /cpu_us_per_ack=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+          cpu[v["which"], v["round"]] = v["cpu_us_per_ack"] + 0 }
+        function median(a, w, c,    i, j, t, x) {
+            for (i = 1; i <= c; i++) x[i] = a[w, i]
+            for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+            return (c % 2) ? x[(c + 1) / 2] : (x[c / 2] + x[c / 2 + 1]) / 2
+        }
+        END {
+            for (r = 1; r <= n["after"]; r++) { rr[r] = rps["after", r] / rps["before", r]; pr[r] = p99["after", r] / p99["before", r] }
+            for (r = 1; r <= n["after"]; r++) { ratio["x", r] = rr[r]; pratio["x", r] = pr[r]; cratio["x", r] = cpu["after", r] / cpu["before", r] }
+            printf "server CPU per ack: before median %.2f us, after median %.2f us, paired ratio median %.3f\n", median(cpu, "before", n["before"]), median(cpu, "after", n["after"]), median(cratio, "x", n["after"])
+            printf "before: median %.0f acks/s, median p99 %.1f ms (%d rounds)\n", median(rps, "before", n["before"]), median(p99, "before", n["before"]), n["before"]
+            printf "after:  median %.0f acks/s, median p99 %.1f ms (%d rounds)\n", median(rps, "after", n["after"]), median(p99, "after", n["after"]), n["after"]
+            printf "paired after/before: median acks/s ratio %.3f, median p99 ratio %.3f\n", median(ratio, "x", n["after"]), median(pratio, "x", n["after"])
+        }
+    ' "$OUT/crm-before-after.log" | tee "$OUT/crm-before-after-summary.txt"
+
+    # The /metrics scrape with 10 000 rows waiting (no CRM: they stay pending, so the
+    # oldest-pending lookup has work), 50 scrapes, one at a time.
+    rm -f "$dir"/load.db*
+    CRM_SYNC_ADDR=127.0.0.1:18080 CRM_SYNC_DB="$dir/load.db" SLATIS_WEBHOOK_SECRET=whsec_load \
+        RUST_LOG=warn "$T/crm-sync" 2>>"$OUT/crm-sync-server.log" & local server=$!
+    PIDS+=("$server")
+    wait_port 127.0.0.1 18080
+    "$T/crm-sync-load" --url http://127.0.0.1:18080 --secret whsec_load -n 10000 -c 32 \
+        --max-secs 120 --run-id "scrape$$" >/dev/null
+    curl -s http://127.0.0.1:18080/metrics | grep '^crm_sync_inbox_rows' | tee "$OUT/crm-scrape.txt"
+    for _ in $(seq 50); do
+        curl -s -o /dev/null -w '%{time_total} %{size_download}\n' http://127.0.0.1:18080/metrics
+    done | sort -n | awk '{ t[NR] = $1 * 1000; b = $2 } END {
+        printf "/metrics with 10 000 rows: median %.2f ms, max %.2f ms over %d scrapes, %d bytes\n", t[int((NR + 1) / 2)], t[NR], NR, b }' |
+        tee -a "$OUT/crm-scrape.txt"
+    stop "$server"
+    rm -rf "$dir"
+}
+
 # The verify core before some performance work (BENCH_BEFORE, default 80bd1a9; the earlier round was 7d9fde1) against now, on
 # the same benches:
 # criterion medians for the Standard Webhooks groups, before and after alternating, and
@@ -406,9 +497,10 @@ for section in $SECTIONS; do
     adapters) adapters ;;
     replay) replay ;;
     crm) crm ;;
+    crm-before-after) crm_before_after ;;
     before-after) before_after ;;
     *)
-        echo "unknown section $section (verify peers chart adapters replay crm before-after)" >&2
+        echo "unknown section $section (verify peers chart adapters replay crm crm-before-after before-after)" >&2
         exit 2
         ;;
     esac

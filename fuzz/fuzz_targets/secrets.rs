@@ -9,8 +9,10 @@
 
 use arbitrary::Arbitrary;
 use bookhook_fuzz::{NOW, provider};
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{ConfigError, FixedClock, Provider, SecretSet, SignParams, Signer, Verifier};
+use bookhook_testkit::clock::fixed_at;
+use bookhook_verify::{
+    ByProvider, ConfigError, FixedClock, Provider, SecretSet, SignParams, Signer, Verifier,
+};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, Arbitrary)]
@@ -28,17 +30,23 @@ fn entries(list: &str) -> Vec<&str> {
     list.split(',').map(str::trim).collect()
 }
 
+/// A dummy secret in each provider's form.
+const DUMMY: ByProvider<&str> = ByProvider {
+    slatis: "dummy",
+    slotflow: "dummy_token_0000000000",
+    bookable: "dummy",
+    schedulingkit: "dummy",
+    calcom: "dummy",
+    calendly: "dummy",
+    standard: "whsec_ZHVtbXk=",
+};
+
 fn dummy(p: Provider, n: usize) -> String {
-    let one = match p {
-        Provider::StandardWebhooks => "whsec_ZHVtbXk=",
-        Provider::Slotflow => "dummy_token_0000000000",
-        _ => "dummy",
-    };
-    vec![one; n].join(",")
+    vec![*DUMMY.get(p); n].join(",")
 }
 
 fn clock() -> FixedClock {
-    FixedClock::new(OffsetDateTime::from_unix_timestamp(NOW).expect("valid"))
+    fixed_at(NOW)
 }
 
 fuzz_target!(|input: Input| {

@@ -25,10 +25,10 @@ use std::sync::OnceLock;
 use arbitrary::Arbitrary;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{
-    FixedClock, HeaderSource, Provider, SignParams, Signer, Verified, Verifier, VerifyError,
-};
+use bookhook_testkit::clock::verifier_at;
+use bookhook_testkit::secrets::SECRETS;
+use bookhook_testkit::signing::{self, SIGNATURE_HEADER};
+use bookhook_verify::{Provider, SignParams, Signer, Verified, Verifier, VerifyError};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The verifiers' fixed "now".
@@ -269,51 +269,13 @@ pub struct Delivery {
 
 /// Headers as an ordered list of raw pairs: lets any bytes reach the verifier, as a server
 /// that does not validate header values would pass them.
-#[derive(Debug, Default)]
-pub struct Pairs(pub Vec<(String, Vec<u8>)>);
+pub use bookhook_testkit::headers::Pairs;
 
-impl HeaderSource for Pairs {
-    fn for_each_value<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8])) {
-        for (n, v) in &self.0 {
-            if n.eq_ignore_ascii_case(name) {
-                f(v);
-            }
-        }
-    }
-}
-
-/// The secrets of `provider`: two configured (current, old) and the attacker's.
+/// The secrets of `provider` (the test kit's): two configured (current, old) and the
+/// attacker's.
 pub fn secrets(provider: Provider) -> [&'static str; 3] {
-    match provider {
-        Provider::Slatis => [
-            "whsec_slatis_FUZZ_current",
-            "whsec_slatis_FUZZ_old",
-            "whsec_slatis_attacker",
-        ],
-        Provider::Slotflow => [
-            "sf_FUZZ_current_token_0123",
-            "sf_FUZZ_old_token_456789ab",
-            "sf_attacker_token_00000000",
-        ],
-        Provider::Bookable => [
-            "wh_sec_FUZZ_bookable_current",
-            "wh_sec_FUZZ_bookable_old",
-            "wh_sec_attacker",
-        ],
-        Provider::SchedulingKit => ["sk_FUZZ_current", "sk_FUZZ_old", "sk_attacker"],
-        Provider::CalCom => ["calcom_FUZZ_current", "calcom_FUZZ_old", "calcom_attacker"],
-        Provider::Calendly => [
-            "calendly_FUZZ_current",
-            "calendly_FUZZ_old",
-            "calendly_attacker",
-        ],
-        _ => [
-            // base64 of "standard-FUZZ-current-key", "standard-FUZZ-old-key", "attacker-key!"
-            "whsec_c3RhbmRhcmQtRlVaWi1jdXJyZW50LWtleQ==",
-            "whsec_c3RhbmRhcmQtRlVaWi1vbGQta2V5",
-            "whsec_YXR0YWNrZXIta2V5IQ==",
-        ],
-    }
+    let s = SECRETS.get(provider);
+    [s.current, s.previous, s.unrelated[0]]
 }
 
 /// The configured verifier of `provider` (current and old secret, clock at [`NOW`]), built
@@ -325,14 +287,7 @@ pub fn verifier(provider: Provider) -> &'static Verifier {
             .iter()
             .map(|&p| {
                 let [current, old, _] = secrets(p);
-                Verifier::builder(p)
-                    .secret(current)
-                    .secret(old)
-                    .clock(FixedClock::new(
-                        OffsetDateTime::from_unix_timestamp(NOW).expect("NOW is a valid time"),
-                    ))
-                    .build()
-                    .expect("fuzz secrets are valid")
+                verifier_at(p, &[current, old], NOW)
             })
             .collect()
     });
@@ -346,39 +301,12 @@ pub fn verifier(provider: Provider) -> &'static Verifier {
 /// The 32-byte tag `provider` sends for `body` signed at `unix` with `id` under `secret`, or
 /// for Slotflow the token itself.
 fn real_tag(provider: Provider, secret: &str, body: &[u8], unix: i64, id: &str) -> Vec<u8> {
-    let signed = Signer::new(provider, secret)
-        .expect("fuzz secrets are valid")
-        .sign(body, &SignParams::at(unix).id(id));
-    if provider == Provider::Slotflow {
-        return secret.as_bytes().to_vec();
-    }
-    let name = signature_header(provider);
-    let value = signed
-        .header(name)
-        .expect("the signer sends the signature header");
-    let encoded = value
-        .strip_prefix("sha256=")
-        .or_else(|| value.split_once("v1=").map(|(_, t)| t))
-        .or_else(|| value.strip_prefix("v1,"))
-        .unwrap_or(value);
-    if provider == Provider::StandardWebhooks {
-        STANDARD.decode(encoded).expect("the signer writes base64")
-    } else {
-        hex::decode(encoded).expect("the signer writes hex")
-    }
+    signing::real_tag(provider, secret, body, &SignParams::at(unix).id(id))
 }
 
-/// The header that carries `provider`'s signature.
+/// The header that carries `provider`'s signature (empty for Slotflow, which has none).
 pub fn signature_header(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Slatis => "x-slatis-signature",
-        Provider::Bookable => "x-samna-signature",
-        Provider::SchedulingKit => "x-webhook-signature",
-        Provider::CalCom => "x-cal-signature-256",
-        Provider::Calendly => "calendly-webhook-signature",
-        Provider::StandardWebhooks => STANDARD_SIGNATURE,
-        _ => "",
-    }
+    SIGNATURE_HEADER.get(provider).unwrap_or("")
 }
 
 fn encode(provider: Provider, tag: &[u8], encoding: Encoding) -> Vec<u8> {

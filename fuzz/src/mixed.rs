@@ -19,29 +19,31 @@
 use arbitrary::Arbitrary;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bookhook_verify::time::OffsetDateTime;
+use bookhook_testkit::clock::fixed_at;
 use bookhook_verify::{
-    FixedClock, KeyKind, Provider, SignParams, Signer, Verified, Verifier, VerifyError,
+    KeyKind, Provider, SignParams, Signer, Verified, Verifier, VerifyError,
 };
 use http::{HeaderMap, HeaderValue};
+
+use bookhook_testkit::secrets::{
+    HMAC_SECRET_EQUAL_TO_PUBLIC_KEY_A, PUBLIC_KEY_A, SECRET_KEY_A, SECRET_KEY_B, SECRETS,
+};
 
 use crate::{NOW, Pairs};
 
 const P: Provider = Provider::StandardWebhooks;
 
 /// The route's HMAC secret (index 0).
-const HMAC: &str = "whsec_c3RhbmRhcmQtRlVaWi1jdXJyZW50LWtleQ==";
+const HMAC: &str = SECRETS.standard.current;
 /// The route's public key (index 1) and the sender's secret key of the same pair (the
 /// Standard Webhooks reference server's published example).
-const PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
-const SECRET_KEY: &str =
-    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
+const PUBLIC_KEY: &str = PUBLIC_KEY_A;
+const SECRET_KEY: &str = SECRET_KEY_A;
 /// An attacker's HMAC secret, and an attacker's key pair (made with `openssl genpkey`).
-const ATTACKER_HMAC: &str = "whsec_YXR0YWNrZXIta2V5IQ==";
-const ATTACKER_SECRET_KEY: &str =
-    "whsk_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoDp5TAYvbwjvu9JDw3zRRlLnH2LGuDyq0ShYrUafOOA7Q==";
+const ATTACKER_HMAC: &str = SECRETS.standard.unrelated[0];
+const ATTACKER_SECRET_KEY: &str = SECRET_KEY_B;
 /// An HMAC secret whose bytes are the route's public key (anyone can compute its tags).
-const PUBLIC_KEY_AS_HMAC: &str = "whsec_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+const PUBLIC_KEY_AS_HMAC: &str = HMAC_SECRET_EQUAL_TO_PUBLIC_KEY_A;
 
 /// Who made a signature.
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -138,9 +140,7 @@ fn verifier() -> &'static Verifier {
         Verifier::builder(P)
             .secret(HMAC)
             .secret(PUBLIC_KEY)
-            .clock(FixedClock::new(
-                OffsetDateTime::from_unix_timestamp(NOW).expect("NOW is a valid time"),
-            ))
+            .clock(fixed_at(NOW))
             .build()
             .expect("fuzz keys are valid")
     })

@@ -3,7 +3,8 @@
 //! framework, serves it with [`Case::verifier`] protecting a route whose handler answers
 //! `200 ok:<event type>` for a typed event, and asserts [`Case::status`] and [`Case::reason`].
 
-use bookhook_verify::{Provider, SignParams, Signer, Verifier};
+use bookhook_testkit::clock::now;
+use bookhook_verify::{ByProvider, Provider, SignParams, Signer, Verifier};
 
 /// The body limit the adapters are configured with in these cases (small, so that the
 /// at-limit and over-limit cases stay cheap).
@@ -42,59 +43,76 @@ pub struct Case {
     pub reason: &'static str,
 }
 
-/// A secret in the form `provider` issues.
-pub fn secret(provider: Provider) -> &'static str {
-    match provider {
-        Provider::StandardWebhooks => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        Provider::Slotflow => "sf_token_0123456789abcdef",
-        Provider::Bookable => "wh_sec_2f1d3a8b6c4e0f9a7d2b1c8e5f3a9b6d",
-        _ => "whsec_slatis_test_secret",
-    }
-}
-
-/// Standard Webhooks `v1a` (ed25519) key pairs: the `whsk_` secret key a sender signs with
-/// and the `whpk_` public key a receiver verifies with. `A` is the Standard Webhooks
-/// reference server's published example; `B` was made with `openssl genpkey -algorithm
-/// ed25519`.
-pub const SECRET_KEY_A: &str =
-    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
-/// The public half of [`SECRET_KEY_A`].
-pub const PUBLIC_KEY_A: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
-/// A second sender's secret key.
-pub const SECRET_KEY_B: &str =
-    "whsk_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoDp5TAYvbwjvu9JDw3zRRlLnH2LGuDyq0ShYrUafOOA7Q==";
-/// The public half of [`SECRET_KEY_B`].
-pub const PUBLIC_KEY_B: &str = "whpk_6eUwGL28I77vSQ8N80UZS5x9ixrg8qtEoWK1GnzjgO0=";
-/// An HMAC secret whose bytes are [`SECRET_KEY_B`]'s ed25519 seed: a verifier holding it must
-/// not accept `B`'s `v1a` signatures.
-pub const HMAC_SECRET_EQUAL_TO_SEED_B: &str = "whsec_u4pQGXSOdQ/UAvesjb/7GsKcHvCVvLKjQvI/yLobdoA=";
-/// An HMAC secret whose bytes are [`PUBLIC_KEY_A`]'s: anyone can sign with it, so a verifier
-/// holding only `PUBLIC_KEY_A` must not accept its `v1` signatures.
-pub const HMAC_SECRET_EQUAL_TO_PUBLIC_KEY_A: &str =
-    "whsec_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+use bookhook_testkit::secrets::secret;
+use bookhook_testkit::secrets::{
+    HMAC_SECRET_EQUAL_TO_PUBLIC_KEY_A, HMAC_SECRET_EQUAL_TO_SEED_B, PUBLIC_KEY_A, SECRET_KEY_A,
+    SECRET_KEY_B, SECRETS,
+};
+use bookhook_testkit::signing::sign;
+use bookhook_testkit::signing::{SignedParts, sign_with};
 
 /// A verifier for `provider` with [`secret`] and the system clock. A Standard Webhooks route
 /// also holds [`PUBLIC_KEY_A`], as during a sender's move from `v1` to `v1a`: every `v1` row
 /// must come out as with the HMAC secret alone, and the `v1a` rows run on the same route (so
 /// a test may serve a provider's whole table with this one verifier).
 pub fn verifier(provider: Provider) -> Verifier {
-    let builder = Verifier::builder(provider).secret(secret(provider));
-    match provider {
-        Provider::StandardWebhooks => builder.secret(PUBLIC_KEY_A),
-        _ => builder,
-    }
-    .build()
-    .expect("test secrets are valid")
+    PUBLIC_KEYS
+        .get(provider)
+        .iter()
+        .fold(
+            Verifier::builder(provider).secret(secret(provider)),
+            |b, key| b.secret(key),
+        )
+        .build()
+        .expect("test secrets are valid")
 }
 
+/// The public keys a route of each provider holds beside its secret: a Standard Webhooks
+/// route also holds [`PUBLIC_KEY_A`].
+const PUBLIC_KEYS: ByProvider<&[&str]> = ByProvider {
+    slatis: &[],
+    slotflow: &[],
+    bookable: &[],
+    schedulingkit: &[],
+    calcom: &[],
+    calendly: &[],
+    standard: &[PUBLIC_KEY_A],
+};
+
+/// The booking-created body and event type name of each provider in [`PROVIDERS`] (`None`
+/// for the others, which the table does not cover).
+const BOOKING_CREATED: ByProvider<Option<(&str, &str)>> = ByProvider {
+    slatis: Some((
+        "BOOKING_CREATED",
+        r#"{"event":"BOOKING_CREATED","timestamp":"2026-05-01T14:05:00.000Z","webhook_id":"wh_01abc","data":{"id":"bkg_01xyz","status":"SCHEDULED","start_time":"2026-05-01T14:00:00.000Z","attendee":{"name":"Jane Smith","email":"jane@example.com"}}}"#,
+    )),
+    bookable: Some((
+        "booking_created",
+        r#"{"id":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","event_name":"booking_created","timestamp":"2026-05-15T08:00:12Z","context":{"booking":{"id":"f9955a9a-bb9e-450b-8e91-09a43f0e6cd6"},"bookable":{"id":"c3d4e5f6"},"user":{"id":"e992bfc1"}}}"#,
+    )),
+    slotflow: Some((
+        "booking.confirmed",
+        r#"{"event":"booking.confirmed","created_at":"2026-03-10T14:05:00.000Z","data":{"id":"b9e4f2a1-3c5d-4e6f-8a9b-0c1d2e3f4a5b","human_id":"f47ac10b","starts_at":"2026-03-10T14:00:00.000Z","ends_at":"2026-03-10T14:30:00.000Z","duration_minutes":30,"attendee_name":"Alex Rivera","attendee_email":"alex@startup.io","status":"confirmed","metadata":{"lead_id":"lead_8294"}}}"#,
+    )),
+    schedulingkit: None,
+    calcom: None,
+    calendly: None,
+    standard: Some((
+        "booking.created",
+        r#"{"type":"booking.created","timestamp":"2026-05-01T14:05:00Z","data":{"id":"bk_std_1","attendee":{"name":"Ada Lovelace","email":"ada@example.com"}}}"#,
+    )),
+};
+
 /// A booking-created body of `provider`, with its event type name.
+///
+/// # Panics
+///
+/// For a provider outside [`PROVIDERS`].
 pub fn booking_created(provider: Provider) -> (&'static str, String) {
-    match provider {
-        Provider::Slatis => ("BOOKING_CREATED", r#"{"event":"BOOKING_CREATED","timestamp":"2026-05-01T14:05:00.000Z","webhook_id":"wh_01abc","data":{"id":"bkg_01xyz","status":"SCHEDULED","start_time":"2026-05-01T14:00:00.000Z","attendee":{"name":"Jane Smith","email":"jane@example.com"}}}"#.into()),
-        Provider::Bookable => ("booking_created", r#"{"id":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","event_name":"booking_created","timestamp":"2026-05-15T08:00:12Z","context":{"booking":{"id":"f9955a9a-bb9e-450b-8e91-09a43f0e6cd6"},"bookable":{"id":"c3d4e5f6"},"user":{"id":"e992bfc1"}}}"#.into()),
-        Provider::Slotflow => ("booking.confirmed", r#"{"event":"booking.confirmed","created_at":"2026-03-10T14:05:00.000Z","data":{"id":"b9e4f2a1-3c5d-4e6f-8a9b-0c1d2e3f4a5b","human_id":"f47ac10b","starts_at":"2026-03-10T14:00:00.000Z","ends_at":"2026-03-10T14:30:00.000Z","duration_minutes":30,"attendee_name":"Alex Rivera","attendee_email":"alex@startup.io","status":"confirmed","metadata":{"lead_id":"lead_8294"}}}"#.into()),
-        _ => ("booking.created", r#"{"type":"booking.created","timestamp":"2026-05-01T14:05:00Z","data":{"id":"bk_std_1","attendee":{"name":"Ada Lovelace","email":"ada@example.com"}}}"#.into()),
-    }
+    let (event, body) = BOOKING_CREATED
+        .get(provider)
+        .unwrap_or_else(|| panic!("{provider} is not in the table"));
+    (event, body.to_owned())
 }
 
 /// A body of `provider` whose event type no crate knows.
@@ -102,38 +120,6 @@ pub fn unknown_event(provider: Provider) -> (&'static str, String) {
     let (known, body) = booking_created(provider);
     let unknown = "ROOM_REPAINTED";
     (unknown, body.replacen(known, unknown, 1))
-}
-
-/// Signs `body` as `provider` would now; returns headers and query.
-pub fn sign(
-    provider: Provider,
-    secret: &str,
-    body: &[u8],
-    at: i64,
-) -> (Vec<(String, String)>, Option<String>) {
-    sign_with(
-        Signer::new(provider, secret).expect("test secrets are valid"),
-        body,
-        at,
-    )
-}
-
-fn sign_with(signer: Signer, body: &[u8], at: i64) -> (Vec<(String, String)>, Option<String>) {
-    let signed = signer.sign(body, &SignParams::at(at).id("msg_case_1"));
-    let headers = signed
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.clone()))
-        .collect();
-    (headers, signed.query().map(str::to_owned))
-}
-
-/// The current Unix time.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Pads a JSON object body with spaces before its closing brace to exactly `len` bytes.
@@ -216,11 +202,7 @@ pub fn for_provider(p: Provider) -> Vec<Case> {
         "missing"
     };
     case("unsigned", verifier(p), None, body.clone(), 401, missing);
-    let wrong_secret = match p {
-        Provider::StandardWebhooks => "whsec_b3RoZXItc2VjcmV0LW5vdC1jb25maWd1cmVk",
-        Provider::Slotflow => "sf_token_other_0000000000",
-        _ => "not-the-configured-secret",
-    };
+    let wrong_secret = SECRETS.get(p).unrelated[0];
     let mismatch = if p == Provider::Slotflow {
         "token mismatch"
     } else {
@@ -312,19 +294,25 @@ pub fn for_provider(p: Provider) -> Vec<Case> {
     });
     // Malformed: an empty signature (or an empty token).
     let mut empty = sign(p, s, body.as_bytes(), t);
-    match p {
-        Provider::Slotflow => empty.1 = Some("token=".into()),
-        _ => {
+    let empty_signature = ByProvider {
+        slatis: Some("sha256=".to_owned()),
+        // Slotflow signs nothing: its empty value is the token's.
+        slotflow: None,
+        bookable: Some(format!("t={t},v1=")),
+        schedulingkit: Some(String::new()),
+        calcom: Some(String::new()),
+        calendly: Some(format!("t={t},v1=")),
+        standard: Some("v1,".to_owned()),
+    };
+    match empty_signature.get(p) {
+        None => empty.1 = Some("token=".into()),
+        Some(value) => {
             let sig = empty
                 .0
                 .iter_mut()
                 .find(|(n, _)| n.to_ascii_lowercase().contains("signature"))
                 .expect("signed schemes send a signature header");
-            sig.1 = match p {
-                Provider::Slatis => "sha256=".into(),
-                Provider::Bookable => format!("t={t},v1="),
-                _ => "v1,".into(),
-            };
+            sig.1 = value.clone();
         }
     }
     cases.push(Case {
@@ -378,14 +366,14 @@ fn v1a(body: &str, t: i64, ok: &'static str) -> Vec<Case> {
     // Signed with every secret of the comma-separated `signers`, in order, into one header.
     let signed = |signers: &str, body: &[u8], at: i64| {
         sign_with(
-            Signer::from_list(p, signers).expect("test keys are valid"),
+            &Signer::from_list(p, signers).expect("test keys are valid"),
             body,
-            at,
+            &SignParams::at(at).id("msg_case_1"),
         )
     };
     let row = |name: &str,
                verifier: Verifier,
-               (headers, query): (Vec<(String, String)>, Option<String>),
+               (headers, query): SignedParts,
                body: Vec<u8>,
                status: u16,
                reason: &'static str| Case {

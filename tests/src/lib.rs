@@ -1,13 +1,13 @@
-//! Shared test vectors and case tables for bookhook's cross-crate tests.
+//! bookhook's cross-crate scenarios: the rejection table every adapter must answer the same
+//! way ([`cases`]), run by `tests/*.rs` against bookhook-axum and bookhook-actix, and the
+//! checks against `tests/vectors/*.json`.
 //!
-//! The vectors live in `tests/vectors/*.json`; each valid delivery in them was computed by a
-//! route independent of bookhook (the command is recorded next to it), so a test that
-//! passes here cannot merely agree with itself.
+//! The helpers these tests share with the rest of the workspace (secrets, signing, clocks,
+//! raw HTTP, vector loaders) are in `bookhook-testkit`. Each valid delivery in the vectors was
+//! computed by a route independent of bookhook (the command is recorded next to it), so a
+//! test that passes here cannot merely agree with itself.
 
 pub mod cases;
-pub mod raw_http;
-pub mod redis_server;
-pub mod vectors;
 
 /// The workspace README's examples, compiled (and run where not `no_run`) as doctests.
 #[cfg(doctest)]

@@ -3,8 +3,6 @@
 //! middleware over a scope; plus the limit edges, unknown events, chunked bodies over a real
 //! socket, and the handler never running for a refused delivery.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +14,7 @@ use actix_web::{App, HttpResponse, HttpServer, test, web};
 use bookhook_actix::{Verified, VerifiedBody, Verify, VerifyConfig};
 use bookhook_events::{BookingEvent, BookingKind};
 use bookhook_integration::cases::{self, Case};
+use bookhook_testkit::raw_http;
 use bookhook_verify::{Provider, Verifier};
 use bytes::Bytes;
 use futures_util::Stream;
@@ -408,19 +407,12 @@ async fn verified_parts_carry_the_raw_body_and_the_verification() {
     assert_eq!(test::read_body(res).await, "Created 700 slatis 0");
 }
 
-/// Sends raw HTTP/1.1 to `addr` and returns the response, bounded in time.
+/// Sends raw HTTP/1.1 to `addr` and returns the whole response, bounded in time; the
+/// request must be written in full.
 fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
-    let mut stream = TcpStream::connect(addr).expect("connect to the test server");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(request).unwrap();
-    let mut response = Vec::new();
     // `connection: close` makes the server end the response with EOF.
-    let _ = stream.read_to_end(&mut response);
+    let (written, response) = raw_http::send(addr, request, Duration::from_secs(10));
+    written.expect("the whole request is written");
     String::from_utf8_lossy(&response).into_owned()
 }
 

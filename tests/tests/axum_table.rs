@@ -21,6 +21,9 @@ use bookhook_axum::rejection::RejectionCause;
 use bookhook_axum::{Verified, VerifiedBody, Verify, VerifyLayer};
 use bookhook_events::BookingEvent;
 use bookhook_integration::cases::{self, Case};
+use bookhook_testkit::clock::now;
+use bookhook_testkit::secrets::secret;
+use bookhook_testkit::signing::sign;
 use bookhook_verify::{Provider, SignParams, Signer, Verifier};
 use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
@@ -167,8 +170,7 @@ fn request(case: &Case) -> Request<Body> {
 
 /// `body` signed now as `provider` with the table's secret, with its `content-length`.
 fn signed(provider: Provider, body: &[u8]) -> Request<Body> {
-    let secret = cases::secret(provider);
-    let (headers, query) = cases::sign(provider, secret, body, time_now());
+    let (headers, query) = sign(provider, secret(provider), body, now());
     let uri = match query {
         Some(q) => format!("/hook?{q}"),
         None => "/hook".to_owned(),
@@ -181,13 +183,6 @@ fn signed(provider: Provider, body: &[u8]) -> Request<Body> {
         .header(CONTENT_LENGTH, body.len())
         .body(Body::from(body.to_vec()))
         .expect("valid request")
-}
-
-fn time_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 async fn text(response: Response) -> String {
@@ -404,11 +399,11 @@ async fn invalid_json_is_400_and_never_echoes_the_body() {
 async fn declared_length_over_the_limit_is_refused_without_reading() {
     let polls = Arc::new(AtomicUsize::new(0));
     let (_, body) = cases::booking_created(Provider::Slatis);
-    let (headers, _) = cases::sign(
+    let (headers, _) = sign(
         Provider::Slatis,
-        cases::secret(Provider::Slatis),
+        secret(Provider::Slatis),
         body.as_bytes(),
-        time_now(),
+        now(),
     );
     let mut builder = Request::post("/hook").header(CONTENT_LENGTH, cases::LIMIT + 1);
     for (name, value) in &headers {
@@ -452,11 +447,11 @@ async fn chunked_body_exactly_at_the_limit_passes_and_one_over_is_413() {
     ] {
         let body = cases::pad_to(&body, len);
         assert_eq!(body.len(), len);
-        let (headers, _) = cases::sign(
+        let (headers, _) = sign(
             Provider::Slatis,
-            cases::secret(Provider::Slatis),
+            secret(Provider::Slatis),
             body.as_bytes(),
-            time_now(),
+            now(),
         );
         let mut builder = Request::post("/hook");
         for (name, value) in &headers {
@@ -520,7 +515,7 @@ async fn works_around_any_tower_service_and_calls_it_only_when_verified() {
     let calls = Arc::new(AtomicUsize::new(0));
     let layer = VerifyLayer::new(cases::verifier(Provider::Slatis)).limit(cases::LIMIT);
     let (_, body) = cases::booking_created(Provider::Slatis);
-    let signer = Signer::new(Provider::Slatis, cases::secret(Provider::Slatis)).unwrap();
+    let signer = Signer::new(Provider::Slatis, secret(Provider::Slatis)).unwrap();
     let headers = signer
         .sign(body.as_bytes(), &SignParams::now())
         .header_map();
@@ -576,7 +571,7 @@ async fn works_around_any_tower_service_and_calls_it_only_when_verified() {
 #[tokio::test]
 async fn rejection_bodies_are_short_plain_text_without_secrets() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let secret = cases::secret(Provider::Slatis);
+    let secret = secret(Provider::Slatis);
     let layer = VerifyLayer::new(cases::verifier(Provider::Slatis));
     let (_, body) = cases::booking_created(Provider::Slatis);
     let good = Signer::new(Provider::Slatis, secret)
@@ -609,7 +604,7 @@ fn service_accessors_give_back_the_inner_service() {
         (layer.body_limit(), layer.timeout()),
         (10, Duration::from_secs(1))
     );
-    assert!(!format!("{layer:?}").contains(cases::secret(Provider::Slatis)));
+    assert!(!format!("{layer:?}").contains(secret(Provider::Slatis)));
 }
 
 // ---------------------------------------------------------------------------------------

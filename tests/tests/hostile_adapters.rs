@@ -17,8 +17,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use bookhook_integration::cases;
-use bookhook_integration::raw_http::{self, exchange, get, set};
-use bookhook_verify::{MAX_SIGNATURES, Provider, SignParams, Signer};
+use bookhook_testkit::raw_http::{self, exchange, get, set, signed_now};
+use bookhook_testkit::secrets::secret;
+use bookhook_verify::{MAX_SIGNATURES, Provider};
 
 /// The body limit of every route (small, so the at-limit cases stay cheap).
 const LIMIT: usize = 4096;
@@ -115,30 +116,6 @@ mod actix_server {
 }
 
 // ---------------------------------------------------------------------------------------
-// Raw HTTP
-// ---------------------------------------------------------------------------------------
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// The headers `provider` sends for `body`, signed now.
-fn signed(provider: Provider, body: &[u8]) -> (Vec<(String, Vec<u8>)>, Option<String>) {
-    let signed = Signer::new(provider, cases::secret(provider))
-        .unwrap()
-        .sign(body, &SignParams::at(now()).id("msg_hostile_1"));
-    let headers = signed
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.clone().into_bytes()))
-        .collect();
-    (headers, signed.query().map(str::to_owned))
-}
-
-// ---------------------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------------------
 
@@ -183,7 +160,7 @@ fn table() -> Vec<Hostile> {
     };
 
     // --- 64 KiB headers -------------------------------------------------------------
-    let (mut h, _) = signed(Provider::Slatis, BODY);
+    let (mut h, _) = signed_now(Provider::Slatis, BODY);
     set(
         &mut h,
         "x-slatis-signature",
@@ -195,7 +172,7 @@ fn table() -> Vec<Hostile> {
         expect!(400, "malformed x-slatis-signature header: too long"),
     );
 
-    let (mut h, _) = signed(Provider::Slatis, BODY);
+    let (mut h, _) = signed_now(Provider::Slatis, BODY);
     h.push(("x-padding".into(), vec![b'a'; 64 * 1024]));
     case(
         "64 KiB unrelated header beside a valid signature",
@@ -203,7 +180,7 @@ fn table() -> Vec<Hostile> {
         expect!(200, "ok:"),
     );
 
-    let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
+    let (mut h, _) = signed_now(Provider::StandardWebhooks, BODY);
     set(&mut h, "webhook-id", "m".repeat(64 * 1024));
     case(
         "64 KiB webhook-id",
@@ -212,7 +189,7 @@ fn table() -> Vec<Hostile> {
     );
 
     // --- thousands of entries ---------------------------------------------------------
-    let (h0, _) = signed(Provider::Bookable, BODY);
+    let (h0, _) = signed_now(Provider::Bookable, BODY);
     let good = get(&h0, "x-samna-signature");
     let (t, v1) = good.split_once(',').unwrap();
     let mut h = h0.clone();
@@ -265,7 +242,7 @@ fn table() -> Vec<Hostile> {
         expect!(400, "empty signature"),
     );
 
-    let (h0, _) = signed(Provider::StandardWebhooks, BODY);
+    let (h0, _) = signed_now(Provider::StandardWebhooks, BODY);
     let good = get(&h0, "webhook-signature");
     let mut h = h0.clone();
     set(
@@ -298,7 +275,7 @@ fn table() -> Vec<Hostile> {
     );
 
     // --- duplicate headers ------------------------------------------------------------
-    let (h0, _) = signed(Provider::Slatis, BODY);
+    let (h0, _) = signed_now(Provider::Slatis, BODY);
     let good = get(&h0, "x-slatis-signature");
     let wrong = format!("sha256={}", "0".repeat(64));
     let mut h = h0.clone();
@@ -334,14 +311,14 @@ fn table() -> Vec<Hostile> {
         // Both servers cap the header count (hyper 100, actix 96) and answer 431 themselves.
         expect!(431, ""),
     );
-    let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
+    let (mut h, _) = signed_now(Provider::StandardWebhooks, BODY);
     h.push(("webhook-id".into(), b"msg_other".to_vec()));
     case(
         "two different webhook-id headers",
         raw_http::post("/standard", &h, BODY),
         expect!(400, "malformed webhook-id header: conflicting values"),
     );
-    let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
+    let (mut h, _) = signed_now(Provider::StandardWebhooks, BODY);
     let ts = get(&h, "webhook-timestamp");
     h.push(("webhook-timestamp".into(), ts.into_bytes()));
     case(
@@ -351,7 +328,7 @@ fn table() -> Vec<Hostile> {
     );
 
     // --- non-UTF-8 header bytes -------------------------------------------------------
-    let (mut h, _) = signed(Provider::Slatis, BODY);
+    let (mut h, _) = signed_now(Provider::Slatis, BODY);
     let mut value = get(&h, "x-slatis-signature").into_bytes();
     value.extend_from_slice(&[0xff, 0xfe, 0x80]);
     set(&mut h, "x-slatis-signature", value);
@@ -360,7 +337,7 @@ fn table() -> Vec<Hostile> {
         raw_http::post("/slatis", &h, BODY),
         expect!(400, "not visible ASCII"),
     );
-    let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
+    let (mut h, _) = signed_now(Provider::StandardWebhooks, BODY);
     set(&mut h, "webhook-id", b"msg_\xc3\x28\xa0\xa1".to_vec());
     case(
         "non-UTF-8 webhook-id",
@@ -369,7 +346,7 @@ fn table() -> Vec<Hostile> {
     );
 
     // --- timestamps -------------------------------------------------------------------
-    let (h0, _) = signed(Provider::Bookable, BODY);
+    let (h0, _) = signed_now(Provider::Bookable, BODY);
     let v1 = get(&h0, "x-samna-signature")
         .split_once(',')
         .unwrap()
@@ -417,14 +394,14 @@ fn table() -> Vec<Hostile> {
         };
         case(name, raw_http::post("/bookable", &h, BODY), expect);
     }
-    let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
+    let (mut h, _) = signed_now(Provider::StandardWebhooks, BODY);
     set(&mut h, "webhook-timestamp", "99999999999999999999");
     case(
         "webhook-timestamp overflow",
         raw_http::post("/standard", &h, BODY),
         expect!(400, "timestamp is not a Unix time"),
     );
-    let (mut h, _) = signed(Provider::StandardWebhooks, BODY);
+    let (mut h, _) = signed_now(Provider::StandardWebhooks, BODY);
     set(&mut h, "webhook-timestamp", "-60");
     case(
         "negative webhook-timestamp",
@@ -434,20 +411,20 @@ fn table() -> Vec<Hostile> {
 
     // --- body size --------------------------------------------------------------------
     let at_limit = cases::pad_to(std::str::from_utf8(BODY).unwrap(), LIMIT).into_bytes();
-    let (h, _) = signed(Provider::Slatis, &at_limit);
+    let (h, _) = signed_now(Provider::Slatis, &at_limit);
     case(
         "body exactly at the limit",
         raw_http::post("/slatis", &h, &at_limit),
         expect!(200, "ok:4096"),
     );
     let over = cases::pad_to(std::str::from_utf8(BODY).unwrap(), LIMIT + 1).into_bytes();
-    let (h, _) = signed(Provider::Slatis, &over);
+    let (h, _) = signed_now(Provider::Slatis, &over);
     case(
         "body one byte over the limit",
         raw_http::post("/slatis", &h, &over),
         expect!(413, "payload too large"),
     );
-    let (h, _) = signed(Provider::Slatis, BODY);
+    let (h, _) = signed_now(Provider::Slatis, BODY);
     let mut huge = raw_http::post("/slatis", &h, b"");
     let cl = b"content-length: 0\r\n";
     let pos = huge.windows(cl.len()).position(|w| w == cl).unwrap();
@@ -462,7 +439,7 @@ fn table() -> Vec<Hostile> {
     );
 
     // --- Slotflow's token -------------------------------------------------------------
-    let token = cases::secret(Provider::Slotflow);
+    let token = secret(Provider::Slotflow);
     let many = vec![format!("token={token}"); MAX_SIGNATURES + 1].join("&");
     case(
         "17 token parameters",
@@ -544,7 +521,7 @@ fn slowloris(
     give_up: Duration,
 ) -> Option<(u16, String, Duration)> {
     let body = cases::pad_to(std::str::from_utf8(BODY).unwrap(), 1000).into_bytes();
-    let (h, _) = signed(Provider::Slatis, &body);
+    let (h, _) = signed_now(Provider::Slatis, &body);
     let request = raw_http::post("/slatis", &h, &body);
     raw_http::slow_post(addr, &request, body.len(), every, give_up)
 }

@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use bookhook_integration::raw_http::{self, RawHeaders};
-use bookhook_integration::redis_server::RedisServer;
 use bookhook_replay::{DuplicateDelivery, MemoryStore, RedisStore, ReplayGuard, ReplayStore};
+use bookhook_testkit::raw_http::{self, RawHeaders};
+use bookhook_testkit::redis_server::RedisServer;
 use bookhook_verify::{Provider, SignParams, Signer, Verifier};
 use bytes::Bytes;
 

@@ -2,7 +2,7 @@
 //! ed25519), the Standard Webhooks authors' published vectors (`v1` and `v1a`), and RFC 4231's
 //! HMAC-SHA-256 cases.
 
-use bookhook_integration::vectors::{deliveries, rfc4231, standard_v1a};
+use bookhook_testkit::vectors::{Delivery, deliveries, rfc4231, standard_v1a};
 use bookhook_verify::{
     ConfigError, KeyKind, Malformed, Provider, SignParams, Signer, Verifier, VerifyError,
 };
@@ -109,7 +109,7 @@ fn standard_webhooks_published_vector_matches_openssl_and_bookhook() {
     assert_eq!(ours.header("webhook-signature"), Some(published));
 }
 
-fn timestamp_of(d: &bookhook_integration::vectors::Delivery) -> Option<i64> {
+fn timestamp_of(d: &Delivery) -> Option<i64> {
     d.headers.iter().find_map(|(n, v)| {
         if n.eq_ignore_ascii_case("webhook-timestamp") {
             return v.parse().ok();
@@ -123,8 +123,8 @@ fn rfc4231_hmac_sha256_cases_through_a_raw_body_scheme() {
     let cases = rfc4231();
     assert_eq!(cases.len(), 7);
     for c in cases {
-        let key = hex_decode(&c.key);
-        let data = hex_decode(&c.data);
+        let key = hex::decode(&c.key).expect("hex key");
+        let data = hex::decode(&c.data).expect("hex data");
         let verifier = Verifier::builder(Provider::CalCom)
             .secret(&key)
             .build()
@@ -170,13 +170,6 @@ fn rfc4231_hmac_sha256_cases_through_a_raw_body_scheme() {
             );
         }
     }
-}
-
-fn hex_decode(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 #[test]

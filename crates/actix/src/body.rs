@@ -1,15 +1,15 @@
-//! Buffering a request body up to a limit, within a time limit.
+//! Buffering a request body up to a limit, within a time limit, through `bookhook-body`'s
+//! [`Collector`] (the accumulator `bookhook-axum` uses too).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
-use bytes::{Bytes, BytesMut};
+use bookhook_body::{CollectError, Collector};
+use bytes::Bytes;
 use futures_core::Stream;
-use tokio::time::Sleep;
 
 use crate::{VerifiedBodyError, VerifyConfig};
 
@@ -19,103 +19,37 @@ use crate::{VerifiedBodyError, VerifyConfig};
 /// A `content-length` above the limit is refused before a byte is read; a body without one
 /// (chunked) is refused as soon as the bytes received pass the limit. No decompression: the
 /// signature covers the bytes as sent. A body that arrives as one chunk is handed over as
-/// that chunk, without a copy.
+/// that chunk, without a copy. One poll reads at most a budget of chunks, and the deadline
+/// also bounds a payload that is always ready but never ends.
 ///
-/// The timeout is a deadline armed lazily. actix-web's HTTP/1 dispatcher calls the service
-/// (so polls this future) before it feeds the chunks it has already read, then polls again
-/// in the same turn: over a socket the first poll almost always finds the payload empty,
-/// and the second finds it complete. So the first time the payload is not ready, no timer
-/// is created: this future asks to be polled again at once (`wake_by_ref`; the dispatcher's
-/// own feeding wakes the same task, so this costs no extra turn) and returns `Pending`.
-/// The second time it is not ready, the deadline is armed, and the timeout is measured from
-/// then. Between the two lies at most one turn of the executor (the wake-up is immediate),
-/// spent on bytes that had already arrived, so the 408 still comes `timeout` after the
-/// body started being read, give or take that turn. A body that has arrived whole by the
-/// second poll never creates a timer.
+/// actix-web's HTTP/1 dispatcher calls the service (so polls this future) before it feeds
+/// the chunks it has already read, then polls again in the same turn: so the first time
+/// the payload is not ready, no timer is created (see [`Collector::wait_once_untimed`]); a
+/// body that has arrived whole by the second poll never creates one.
 pub(crate) struct Collect {
     payload: Payload,
-    collected: Collected,
-    /// The announced length, within the limit: the buffer size if chunks must be joined.
-    capacity: usize,
-    limit: usize,
-    timeout: Duration,
-    /// Whether a poll has already found the payload not ready.
-    waited: bool,
-    /// Armed the second time the payload is not ready, inside the runtime (actix-web runs
-    /// on Tokio's timer).
-    deadline: Option<Pin<Box<Sleep>>>,
+    /// `None` when the announced length was refused before reading.
+    collector: Option<Collector>,
     refused: Option<VerifiedBodyError>,
-}
-
-/// What has been read so far.
-enum Collected {
-    /// Nothing yet.
-    Empty,
-    /// One chunk, kept as it arrived (no copy).
-    One(Bytes),
-    /// Several chunks, joined into one buffer.
-    Many(BytesMut),
-}
-
-impl Collected {
-    fn len(&self) -> usize {
-        match self {
-            Collected::Empty => 0,
-            Collected::One(bytes) => bytes.len(),
-            Collected::Many(buf) => buf.len(),
-        }
-    }
-
-    /// Appends `chunk`; `capacity` sizes the buffer when a second chunk makes one necessary.
-    fn push(&mut self, chunk: Bytes, capacity: usize) {
-        if chunk.is_empty() {
-            return;
-        }
-        match self {
-            Collected::Empty => *self = Collected::One(chunk),
-            Collected::One(first) => {
-                let len = first.len().saturating_add(chunk.len());
-                let mut buf = BytesMut::with_capacity(capacity.max(len));
-                buf.extend_from_slice(first);
-                buf.extend_from_slice(&chunk);
-                *self = Collected::Many(buf);
-            }
-            Collected::Many(buf) => buf.extend_from_slice(&chunk),
-        }
-    }
-
-    fn into_bytes(self) -> Bytes {
-        match self {
-            Collected::Empty => Bytes::new(),
-            Collected::One(bytes) => bytes,
-            Collected::Many(buf) => buf.freeze(),
-        }
-    }
 }
 
 impl Collect {
     pub(crate) fn new(headers: &HeaderMap, payload: Payload, config: &VerifyConfig) -> Self {
         let limit = config.limit;
-        let length = content_length(headers);
-        let refused = match length {
-            Some(length) if length > limit => {
-                Some(VerifiedBodyError::OverflowKnownLength { length, limit })
-            }
-            _ => None,
-        };
-        // Trust the announced length for a buffer only when it fits the limit.
-        let capacity = match (&refused, length) {
-            (None, Some(length)) => length,
-            _ => 0,
-        };
+        let (collector, refused) =
+            match Collector::new(content_length(headers), limit, config.body_timeout) {
+                Ok(collector) => (Some(collector.wait_once_untimed()), None),
+                Err(too_large) => (
+                    None,
+                    Some(VerifiedBodyError::OverflowKnownLength {
+                        length: usize::try_from(too_large.declared).unwrap_or(usize::MAX),
+                        limit,
+                    }),
+                ),
+            };
         Collect {
             payload,
-            collected: Collected::Empty,
-            capacity,
-            limit,
-            timeout: config.body_timeout,
-            waited: false,
-            deadline: None,
+            collector,
             refused,
         }
     }
@@ -123,7 +57,7 @@ impl Collect {
     /// Whether the deadline has been armed.
     #[cfg(test)]
     fn is_timed(&self) -> bool {
-        self.deadline.is_some()
+        self.collector.as_ref().is_some_and(Collector::is_timed)
     }
 }
 
@@ -135,51 +69,36 @@ impl Future for Collect {
         if let Some(err) = this.refused.take() {
             return Poll::Ready(Err(err));
         }
-        loop {
-            let next = match Pin::new(&mut this.payload).poll_next(cx) {
-                Poll::Ready(next) => next,
-                Poll::Pending => {
-                    if !this.waited {
-                        // First wait: most likely the dispatcher has not fed the chunks it
-                        // holds yet. Be polled again right away rather than arm a timer.
-                        this.waited = true;
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
-                    }
-                    let timeout = this.timeout;
-                    let deadline = this
-                        .deadline
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                    return match deadline.as_mut().poll(cx) {
-                        Poll::Ready(()) => Poll::Ready(Err(VerifiedBodyError::BodyTimeout)),
-                        Poll::Pending => Poll::Pending,
-                    };
-                }
-            };
-            match next {
-                Some(Ok(chunk)) => {
-                    if chunk.len() > this.limit - this.collected.len() {
-                        return Poll::Ready(Err(VerifiedBodyError::Overflow { limit: this.limit }));
-                    }
-                    this.collected.push(chunk, this.capacity);
-                }
-                Some(Err(err)) => return Poll::Ready(Err(VerifiedBodyError::Payload(err))),
-                None => {
-                    let collected = std::mem::replace(&mut this.collected, Collected::Empty);
-                    return Poll::Ready(Ok(collected.into_bytes()));
-                }
-            }
-        }
+        let Some(collector) = &mut this.collector else {
+            // Polled again after the refusal was answered.
+            return Poll::Ready(Err(VerifiedBodyError::OverflowKnownLength {
+                length: usize::MAX,
+                limit: 0,
+            }));
+        };
+        let payload = &mut this.payload;
+        collector
+            .poll_collect(cx, |cx| {
+                Pin::new(&mut *payload)
+                    .poll_next(cx)
+                    .map(|chunk| chunk.map(|c| c.map(Some)))
+            })
+            .map_err(|err| match err {
+                CollectError::TooLarge { limit } => VerifiedBodyError::Overflow { limit },
+                CollectError::Timeout(_) => VerifiedBodyError::BodyTimeout,
+                CollectError::Read(err) => VerifiedBodyError::Payload(err),
+                // `CollectError` is non-exhaustive: a new kind is a failed read until mapped.
+                _ => VerifiedBodyError::Payload(actix_web::error::PayloadError::Incomplete(None)),
+            })
     }
 }
 
 /// The announced body length. An unreadable value announces nothing (actix-http's own
 /// parser refuses such requests before they get here); the limit then applies while reading.
-/// A length beyond `usize` saturates, so it is refused as too large.
-fn content_length(headers: &HeaderMap) -> Option<usize> {
+/// A length beyond `u64` cannot be written; one beyond the limit is refused as too large.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
     let value = headers.get(CONTENT_LENGTH)?.to_str().ok()?;
-    let length: u64 = value.trim().parse().ok()?;
-    Some(usize::try_from(length).unwrap_or(usize::MAX))
+    value.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -188,6 +107,7 @@ mod tests {
     use std::rc::Rc;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use actix_web::error::PayloadError;
     use actix_web::test::TestRequest;
@@ -209,6 +129,29 @@ mod tests {
             bookhook_verify::Provider::Slatis,
         ))
         .limit(bytes)
+    }
+
+    #[actix_web::test]
+    async fn an_always_ready_endless_payload_is_cut_off_at_the_timeout() {
+        // Empty chunks, forever, each ready at once: without a per-poll budget this would
+        // hold the worker thread for good; the deadline ends it.
+        let polls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&polls);
+        let endless: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
+            Box::pin(futures_util::stream::repeat_with(move || {
+                counted.fetch_add(1, Ordering::Relaxed);
+                Ok(Bytes::new())
+            }));
+        let config = limit(100).body_timeout(Duration::from_millis(50));
+        let started = std::time::Instant::now();
+        let err = Collect::new(&HeaderMap::new(), Payload::from(endless), &config)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, VerifiedBodyError::BodyTimeout), "{err:?}");
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // It yielded between budgets rather than spinning inside one poll.
+        assert!(polls.load(Ordering::Relaxed) > bookhook_body::FRAMES_PER_POLL);
     }
 
     #[actix_web::test]

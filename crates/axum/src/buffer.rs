@@ -1,28 +1,25 @@
-//! Reading a request body into memory, bounded in size and in time.
+//! Reading a request body into memory, bounded in size and in time, through
+//! `bookhook-body`'s [`Collector`] (the accumulator `bookhook-actix` uses too).
 //!
 //! Both the middleware and the standalone extractors buffer through [`Buffer`], so they
 //! refuse the same requests with the same rejections.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bookhook_body::{CollectError, Collector};
+use bytes::Bytes;
 use http::HeaderMap;
 use http::header::CONTENT_LENGTH;
 use http_body::Body;
 use pin_project_lite::pin_project;
-use tokio::time::Sleep;
 
 use crate::rejection::{BodyReadFailed, BodyTimeout, PayloadTooLarge, VerifiedBodyRejection};
 
 /// A boxed error, as `tower` and `axum` spell it.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// How many frames one `poll` reads before yielding, so that a body that is always ready
-/// (e.g. endless empty frames) cannot monopolise the executor thread.
-const FRAMES_PER_POLL: usize = 64;
 
 /// The body length a request announces: the larger of its `content-length` header and its
 /// body's own size hint (a full in-memory body knows its size). Zero when neither says.
@@ -35,79 +32,14 @@ fn declared_length<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
     header.max(body.size_hint().lower())
 }
 
-/// What has been read so far.
-enum Collected {
-    /// Nothing yet.
-    Empty,
-    /// One chunk, kept as it arrived: a body that comes as one frame (hyper hands a body
-    /// that arrived with its head over as one) is never copied.
-    One(Bytes),
-    /// Several chunks, joined into one buffer.
-    Many(BytesMut),
-}
-
-impl Collected {
-    fn len(&self) -> usize {
-        match self {
-            Collected::Empty => 0,
-            Collected::One(bytes) => bytes.len(),
-            Collected::Many(buf) => buf.len(),
-        }
-    }
-
-    /// Appends `data`; `capacity` sizes the buffer when a second chunk makes one necessary.
-    fn push<D: Buf>(&mut self, mut data: D, capacity: usize) {
-        let len = data.remaining();
-        if len == 0 {
-            return;
-        }
-        match self {
-            // `Bytes` hands itself over without copying; other `Buf`s are copied once.
-            Collected::Empty => *self = Collected::One(data.copy_to_bytes(len)),
-            Collected::One(first) => {
-                let mut buf =
-                    BytesMut::with_capacity(capacity.max(first.len().saturating_add(len)));
-                buf.extend_from_slice(first);
-                buf.put(data);
-                *self = Collected::Many(buf);
-            }
-            Collected::Many(buf) => buf.put(data),
-        }
-    }
-
-    fn into_bytes(self) -> Bytes {
-        match self {
-            Collected::Empty => Bytes::new(),
-            Collected::One(bytes) => bytes,
-            Collected::Many(buf) => buf.freeze(),
-        }
-    }
-}
-
 pin_project! {
     /// Collects a body into one `Bytes`, refusing it once it exceeds the limit or once the
-    /// body timeout passes.
-    ///
-    /// The timeout is a deadline armed lazily: the first time reading would have to wait
-    /// for the client (the body returns `Pending`, or an always-ready body has used up one
-    /// poll's budget of frames), `timeout` is measured from that moment. Everything before
-    /// it is the same poll's work on bytes that had already arrived, bounded by the limit,
-    /// so the 408 still comes `timeout` after the body started being read, give or take
-    /// that work. A body that has arrived whole by the first poll (the common case for a
-    /// webhook of a few KiB) is read without creating a timer at all.
+    /// body timeout passes (see [`Collector`] for when the deadline is armed: a body that
+    /// has arrived whole by the first poll is read without creating a timer at all).
     pub(crate) struct Buffer<B> {
         #[pin]
         body: B,
-        // Boxed: only a body that makes us wait pays for the timer's space, so the futures
-        // that hold a `Buffer` stay small to move.
-        deadline: Option<Pin<Box<Sleep>>>,
-        // No deadline could be armed: no Tokio runtime around the poll that needed one.
-        untimed: bool,
-        timeout: Duration,
-        collected: Collected,
-        // The announced length, within the limit: the buffer size if chunks must be joined.
-        capacity: usize,
-        limit: usize,
+        collector: Collector,
     }
 }
 
@@ -118,10 +50,6 @@ where
 {
     /// Prepares to read `body`, or refuses it before reading anything when its
     /// `content-length` (or size hint) announces more than `limit` bytes.
-    ///
-    /// The deadline needs a Tokio runtime with its timer enabled, as every axum or hyper
-    /// server on Tokio has. Outside any Tokio runtime the body is read without a deadline
-    /// rather than panicking on a request.
     pub(crate) fn new(
         headers: &HeaderMap,
         body: B,
@@ -129,46 +57,16 @@ where
         timeout: Duration,
     ) -> Result<Self, PayloadTooLarge> {
         let declared = declared_length(headers, &body);
-        if declared > u64::try_from(limit).unwrap_or(u64::MAX) {
-            return Err(PayloadTooLarge::new(limit));
-        }
-        Ok(Buffer {
-            body,
-            deadline: None,
-            untimed: false,
-            timeout,
-            collected: Collected::Empty,
-            capacity: usize::try_from(declared).unwrap_or(limit).min(limit),
-            limit,
-        })
+        let collector = Collector::new(Some(declared), limit, timeout)
+            .map_err(|_| PayloadTooLarge::new(limit))?;
+        Ok(Buffer { body, collector })
     }
 
     /// Whether the deadline has been armed (for tests: a body that was complete at once
     /// must not have needed one).
     #[cfg(test)]
     fn is_timed(&self) -> bool {
-        self.deadline.is_some()
-    }
-}
-
-/// Arms the deadline if it is not yet, then polls it: `Ready` once the body timeout has
-/// passed. Without a Tokio runtime there is no deadline and this is always `Pending`.
-fn poll_deadline(
-    deadline: &mut Option<Pin<Box<Sleep>>>,
-    untimed: &mut bool,
-    timeout: Duration,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
-    if deadline.is_none() && !*untimed {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            *deadline = Some(Box::pin(tokio::time::sleep(timeout)));
-        } else {
-            *untimed = true;
-        }
-    }
-    match deadline {
-        Some(deadline) => deadline.as_mut().poll(cx),
-        None => Poll::Pending,
+        self.collector.is_timed()
     }
 }
 
@@ -180,47 +78,22 @@ where
     type Output = Result<Bytes, VerifiedBodyRejection>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        for _ in 0..FRAMES_PER_POLL {
-            let frame = match this.body.as_mut().poll_frame(cx) {
-                Poll::Ready(frame) => frame,
-                Poll::Pending => {
-                    ready!(poll_deadline(
-                        this.deadline,
-                        this.untimed,
-                        *this.timeout,
-                        cx
-                    ));
-                    return Poll::Ready(Err(BodyTimeout::new(*this.timeout).into()));
-                }
-            };
-            match frame {
-                None => {
-                    let collected = std::mem::replace(this.collected, Collected::Empty);
-                    return Poll::Ready(Ok(collected.into_bytes()));
-                }
-                Some(Err(err)) => {
-                    return Poll::Ready(Err(BodyReadFailed::new(err.into()).into()));
-                }
-                Some(Ok(frame)) => {
-                    // Trailers are not part of what providers sign: skip them.
-                    let Ok(data) = frame.into_data() else {
-                        continue;
-                    };
-                    let len = this.collected.len().saturating_add(data.remaining());
-                    if len > *this.limit {
-                        return Poll::Ready(Err(PayloadTooLarge::new(*this.limit).into()));
-                    }
-                    this.collected.push(data, *this.capacity);
-                }
-            }
-        }
-        // The deadline also bounds a body that is always ready but never ends.
-        if poll_deadline(this.deadline, this.untimed, *this.timeout, cx).is_ready() {
-            return Poll::Ready(Err(BodyTimeout::new(*this.timeout).into()));
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
+        let this = self.project();
+        let mut body = this.body;
+        this.collector
+            .poll_collect(cx, |cx| {
+                body.as_mut()
+                    .poll_frame(cx)
+                    // Trailers are not part of what providers sign: `None`, skipped.
+                    .map(|frame| frame.map(|f| f.map(|f| f.into_data().ok())))
+            })
+            .map_err(|err| match err {
+                CollectError::TooLarge { limit } => PayloadTooLarge::new(limit).into(),
+                CollectError::Timeout(timeout) => BodyTimeout::new(timeout).into(),
+                CollectError::Read(err) => BodyReadFailed::new(err.into()).into(),
+                // `CollectError` is non-exhaustive: a new kind is a failed read until mapped.
+                _ => BodyReadFailed::new("the body could not be collected".into()).into(),
+            })
     }
 }
 

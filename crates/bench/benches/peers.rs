@@ -16,8 +16,8 @@ use std::time::Duration;
 use bookhook_bench::{
     Floor, MESSAGE_ID, OTHER_STANDARD_SECRETS, SIZES, STANDARD_SECRET, body, delivery_headers,
 };
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{FixedClock, Provider, SignParams, Verifier};
+use bookhook_testkit::clock::{now, verifier_at};
+use bookhook_verify::{Provider, SignParams, Verifier};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// A fresh delivery signed now, with bookhook's clock stopped at the same second.
@@ -29,7 +29,7 @@ struct Delivery {
 
 impl Delivery {
     fn new(size: usize, secret: &str) -> Self {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = now();
         let body = body(size);
         let params = SignParams::at(now).id(MESSAGE_ID);
         let headers = delivery_headers(Provider::StandardWebhooks, secret, &body, &params);
@@ -37,15 +37,7 @@ impl Delivery {
     }
 
     fn verifier(&self, secrets: &[&str]) -> Verifier {
-        let at = OffsetDateTime::from_unix_timestamp(self.now).expect("a valid time");
-        secrets
-            .iter()
-            .fold(Verifier::builder(Provider::StandardWebhooks), |b, s| {
-                b.secret(s)
-            })
-            .clock(FixedClock::new(at))
-            .build()
-            .expect("valid secrets")
+        verifier_at(Provider::StandardWebhooks, secrets, self.now)
     }
 }
 

@@ -3,47 +3,22 @@
 //! their exit codes (0 ok, 1 refused, 2 malformed or bad key).
 
 use std::process::Output;
-use std::time::Duration;
 
-use assert_cmd::Command;
+use bookhook_testkit::cli::{Bookhook, assert_exit, stderr, stdout};
+use bookhook_testkit::secrets::{PUBLIC_KEY_A, SECRET_KEY_A, STANDARD_SECRET};
+
+/// The binary under test.
+const BOOKHOOK: Bookhook = Bookhook::new(env!("CARGO_BIN_EXE_bookhook"));
 
 /// The Standard Webhooks reference server's published example.
-const SECRET_KEY: &str =
-    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
-const PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+const SECRET_KEY: &str = SECRET_KEY_A;
+const PUBLIC_KEY: &str = PUBLIC_KEY_A;
 const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const T: &str = "1614265330";
 const BODY: &str = r#"{"test": 2432232314}"#;
 const SIGNATURE: &str =
     "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==";
-const HMAC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("bookhook"));
-    cmd.args(args).timeout(Duration::from_secs(30));
-    if let Some(input) = stdin {
-        cmd.write_stdin(input);
-    }
-    cmd.output().expect("bookhook runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(output)
-    );
-}
+const HMAC_SECRET: &str = STANDARD_SECRET;
 
 /// `bookhook sign --provider standard --secret <secret>` of `body` (from stdin) at `T`.
 fn sign(secret: &str, body: &str) -> Output {
@@ -60,7 +35,7 @@ fn sign(secret: &str, body: &str) -> Output {
         "--body-file",
         "-",
     ];
-    run(&args, Some(body))
+    BOOKHOOK.run_with_stdin(&args, body)
 }
 
 /// `bookhook verify --provider standard --secret <secrets>` of `body` (from stdin) at `T`.
@@ -75,7 +50,7 @@ fn verify(secrets: &str, signature: &str, body: &str) -> Output {
         args.extend(["--header", header]);
     }
     args.extend(["--now", T, "--body-file", "-"]);
-    run(&args, Some(body))
+    BOOKHOOK.run_with_stdin(&args, body)
 }
 
 fn signature_of(signed: &Output) -> String {
@@ -203,8 +178,8 @@ fn malformed_v1a_entries_exit_2() {
 
 #[test]
 fn keygen_prints_a_fresh_hmac_secret() {
-    let a = run(&["keygen", "--provider", "standard"], None);
-    let b = run(&["keygen", "--provider", "standard"], None);
+    let a = BOOKHOOK.run(&["keygen", "--provider", "standard"]);
+    let b = BOOKHOOK.run(&["keygen", "--provider", "standard"]);
     assert_exit(&a, 0);
     assert_exit(&b, 0);
     let secret = stdout(&a);
@@ -220,7 +195,7 @@ fn keygen_prints_a_fresh_hmac_secret() {
 
 #[test]
 fn keygen_asymmetric_prints_a_pair_that_signs_and_verifies() {
-    let out = run(&["keygen", "--provider", "standard", "--asymmetric"], None);
+    let out = BOOKHOOK.run(&["keygen", "--provider", "standard", "--asymmetric"]);
     assert_exit(&out, 0);
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
@@ -241,13 +216,13 @@ fn keygen_asymmetric_prints_a_pair_that_signs_and_verifies() {
     assert!(stdout(&ok).starts_with("ok (secret #1, ed25519)\n"));
     // Not the published pair's key, and a second run gives another pair.
     assert_exit(&verify(PUBLIC_KEY, &signature, BODY), 1);
-    let again = run(&["keygen", "--provider", "standard", "--asymmetric"], None);
+    let again = BOOKHOOK.run(&["keygen", "--provider", "standard", "--asymmetric"]);
     assert_ne!(stdout(&again), text);
 }
 
 #[test]
 fn keygen_for_a_provider_that_issues_its_own_secrets_exits_2() {
-    let out = run(&["keygen", "--provider", "slatis"], None);
+    let out = BOOKHOOK.run(&["keygen", "--provider", "slatis"]);
     assert_exit(&out, 2);
     assert!(
         stderr(&out).contains("--provider standard"),

@@ -3,38 +3,16 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::time::Duration;
 
-use assert_cmd::Command;
+use bookhook_testkit::cli::{Bookhook, assert_exit, stderr};
+
+/// The binary under test.
+const BOOKHOOK: Bookhook = Bookhook::new(env!("CARGO_BIN_EXE_bookhook"));
 
 /// Distinctive, so that finding it in any output is unambiguous.
 const SECRET: &str = "whsec_DoNotLeakMe_7f3a9c";
 const BODY: &str = r#"{"event":"BOOKING_CREATED","data":{"id":"bkg_1"}}"#;
 const T: i64 = 1_747_299_612;
-
-fn bookhook(args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("bookhook"));
-    cmd.args(args).timeout(Duration::from_secs(30));
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    bookhook(args).output().expect("bookhook runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(output)
-    );
-}
 
 /// Asserts the exit code, that the reason on stderr contains `reason`, and that neither
 /// stream leaks `SECRET` or any of `macs`.
@@ -78,7 +56,7 @@ fn path(p: &Path) -> String {
 
 /// The `X-Samna-Signature` header line for `BODY` at `t`, signed with `SECRET`.
 fn bookable_header(body: &str, t: i64) -> String {
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "sign",
         "--provider",
         "bookable",
@@ -117,7 +95,7 @@ fn verify_bookable(header: Option<&str>, body: &str, now: i64) -> Output {
     if let Some(header) = header {
         args.extend_from_slice(&["--header", header]);
     }
-    run(&args)
+    BOOKHOOK.run(&args)
 }
 
 #[test]
@@ -137,7 +115,7 @@ fn signature_mismatch_exits_1() {
     assert_refused(&output, 1, "rejected: signature mismatch", &[v1(&header)]);
 
     // The right body with another secret: also a mismatch.
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "verify",
         "--provider",
         "bookable",
@@ -199,10 +177,10 @@ fn tolerance_flag_widens_the_window() {
         "--body-file",
         &f.body,
     ];
-    assert_exit(&run(&base), 1);
+    assert_exit(&BOOKHOOK.run(&base), 1);
     let mut wide = base.to_vec();
     wide.extend_from_slice(&["--tolerance", "1000"]);
-    assert_exit(&run(&wide), 0);
+    assert_exit(&BOOKHOOK.run(&wide), 0);
 }
 
 #[test]
@@ -234,12 +212,12 @@ fn missing_or_wrong_slotflow_token_exits_1() {
         "--body-file",
         &f.body,
     ];
-    let output = run(&base);
+    let output = BOOKHOOK.run(&base);
     assert_refused(&output, 1, "rejected: missing token", &[token]);
 
     let mut wrong = base.to_vec();
     wrong.extend_from_slice(&["--url-query", "token=sf_token_someone_else_99"]);
-    let output = run(&wrong);
+    let output = BOOKHOOK.run(&wrong);
     assert_refused(&output, 1, "rejected: token mismatch", &[token]);
 }
 
@@ -320,7 +298,7 @@ fn bad_secret_exits_2() {
             "--body-file",
             &f.body,
         ]);
-        let output = run(&args);
+        let output = BOOKHOOK.run(&args);
         assert_refused(&output, 2, reason, &[]);
         assert!(
             !stderr(&output).contains("DoNotLeakMe"),
@@ -330,7 +308,7 @@ fn bad_secret_exits_2() {
     }
 
     // Signing with a bad secret is refused the same way.
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "sign",
         "--provider",
         "standard",
@@ -340,7 +318,7 @@ fn bad_secret_exits_2() {
         &f.body,
     ]);
     assert_refused(&output, 2, "secret #1 for standard is invalid", &[]);
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "sign",
         "--provider",
         "slatis",
@@ -350,7 +328,7 @@ fn bad_secret_exits_2() {
         &f.body,
     ]);
     assert_refused(&output, 2, "secret #1 for slatis is empty", &[]);
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "sign",
         "--provider",
         "slatis",
@@ -370,7 +348,7 @@ fn missing_body_file_exits_2() {
     let output = verify_bookable(Some(&header), &missing, T);
     assert_refused(&output, 2, "cannot read", &[v1(&header)]);
 
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "sign",
         "--provider",
         "slatis",
@@ -386,7 +364,7 @@ fn missing_body_file_exits_2() {
 fn missing_secret_file_exits_2() {
     let f = fixture();
     for command in ["sign", "verify"] {
-        let output = run(&[
+        let output = BOOKHOOK.run(&[
             command,
             "--provider",
             "slatis",
@@ -502,7 +480,7 @@ fn usage_errors_exit_2() {
         ],
     ];
     for args in cases {
-        let output = bookhook(args).write_stdin("").output().unwrap();
+        let output = BOOKHOOK.command(args).write_stdin("").output().unwrap();
         assert_exit(&output, 2);
         assert!(!output.stderr.is_empty(), "{args:?}: no reason given");
         assert!(
@@ -516,7 +494,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn help_exits_0_with_examples_for_each_subcommand() {
     for command in ["sign", "verify", "send"] {
-        let output = run(&[command, "--help"]);
+        let output = BOOKHOOK.run(&[command, "--help"]);
         assert_exit(&output, 0);
         let help = String::from_utf8(output.stdout).unwrap();
         assert!(help.contains("Examples:"), "{command}: {help}");
@@ -526,7 +504,7 @@ fn help_exits_0_with_examples_for_each_subcommand() {
         );
         assert!(help.contains("--secret-file"), "{command}: {help}");
     }
-    let output = run(&["--help"]);
+    let output = BOOKHOOK.run(&["--help"]);
     assert_exit(&output, 0);
     assert!(
         String::from_utf8(output.stdout)

@@ -20,6 +20,8 @@ use bookhook_events::samples;
 use bookhook_verify::{Provider, Verifier};
 
 const WAIT: Duration = Duration::from_secs(30);
+/// The binary under test.
+const BOOKHOOK: &str = env!("CARGO_BIN_EXE_bookhook");
 
 /// What the forward target received.
 #[derive(Debug, Clone)]
@@ -107,7 +109,7 @@ struct Listener {
 
 impl Listener {
     fn start(provider: Provider, forward: &str) -> Listener {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin!("bookhook"))
+        let mut child = Command::new(BOOKHOOK)
             .args([
                 "listen",
                 "--provider",
@@ -185,12 +187,20 @@ fn pipe_lines(pipe: impl std::io::Read + Send + 'static) -> Receiver<String> {
     rx
 }
 
+/// `bookhook send`, bounded in time by the test kit's runner.
 fn send(provider: Provider, secret: &str, url: &str) -> std::process::Output {
-    Command::new(assert_cmd::cargo::cargo_bin!("bookhook"))
-        .args(["send", "--provider", provider.as_str(), "--secret", secret])
-        .args(["--event", booking_created_name(provider), "--url", url])
-        .output()
-        .expect("bookhook send runs")
+    let event = booking_created_name(provider);
+    bookhook_testkit::cli::Bookhook::new(BOOKHOOK).run(&[
+        "send",
+        "--provider",
+        provider.as_str(),
+        "--secret",
+        secret,
+        "--event",
+        event,
+        "--url",
+        url,
+    ])
 }
 
 /// `<time> <rest>` with an RFC 3339 UTC time: the rest.

@@ -3,72 +3,14 @@
 //! carry a timestamp.
 
 use std::process::Output;
-use std::time::Duration;
 
-use assert_cmd::Command;
-use serde_json::Value;
+use bookhook_testkit::cli::{Bookhook, assert_exit_of};
+use bookhook_testkit::vectors::{Delivery, deliveries};
 
-const DELIVERIES: &str = include_str!("../../../tests/vectors/deliveries.json");
+/// The binary under test.
+const BOOKHOOK: Bookhook = Bookhook::new(env!("CARGO_BIN_EXE_bookhook"));
 
-fn bookhook(args: &[String]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("bookhook"));
-    cmd.args(args).timeout(Duration::from_secs(30));
-    cmd
-}
-
-fn assert_exit(output: &Output, code: i32, name: &str) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{name}\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// One recorded delivery.
-struct Recorded {
-    name: String,
-    provider: String,
-    secret: String,
-    body: String,
-    now: Option<i64>,
-    headers: Vec<(String, String)>,
-    query: Option<String>,
-    expect_delivery_id: Option<String>,
-}
-
-fn deliveries() -> Vec<Recorded> {
-    let json: Value = serde_json::from_str(DELIVERIES).expect("deliveries.json parses");
-    let text = |v: &Value, key: &str| v[key].as_str().map(str::to_owned);
-    json["deliveries"]
-        .as_array()
-        .expect("a `deliveries` array")
-        .iter()
-        .map(|d| Recorded {
-            name: text(d, "name").unwrap(),
-            provider: text(d, "provider").unwrap(),
-            secret: text(d, "secret").unwrap(),
-            body: text(d, "body").unwrap(),
-            now: d["now"].as_i64(),
-            headers: d["headers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| {
-                    (
-                        h[0].as_str().unwrap().to_owned(),
-                        h[1].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect(),
-            query: text(d, "query"),
-            expect_delivery_id: text(d, "expect_delivery_id"),
-        })
-        .collect()
-}
-
-fn recorded(provider: &str) -> Recorded {
+fn recorded(provider: &str) -> Delivery {
     deliveries()
         .into_iter()
         .find(|d| d.provider == provider)
@@ -76,7 +18,7 @@ fn recorded(provider: &str) -> Recorded {
 }
 
 /// `bookhook verify` for a recorded delivery, with the body on stdin, at `now`.
-fn verify(d: &Recorded, now: Option<i64>) -> Output {
+fn verify(d: &Delivery, now: Option<i64>) -> Output {
     let mut args: Vec<String> = ["verify", "--provider", &d.provider, "--secret", &d.secret]
         .map(str::to_owned)
         .to_vec();
@@ -90,7 +32,8 @@ fn verify(d: &Recorded, now: Option<i64>) -> Output {
         args.extend(["--now".to_owned(), now.to_string()]);
     }
     args.extend(["--body-file".to_owned(), "-".to_owned()]);
-    bookhook(&args)
+    BOOKHOOK
+        .command(&args)
         .write_stdin(d.body.clone())
         .output()
         .unwrap()
@@ -102,7 +45,7 @@ fn every_recorded_delivery_verifies_at_its_now() {
     assert!(all.len() >= 7, "expected a delivery per provider");
     for d in &all {
         let output = verify(d, d.now);
-        assert_exit(&output, 0, &d.name);
+        assert_exit_of(&output, 0, &d.name);
         let printed = String::from_utf8(output.stdout).unwrap();
         assert!(
             printed.starts_with("ok (secret #1)\n"),
@@ -124,7 +67,7 @@ fn recorded_bookable_delivery_verifies_with_now_and_is_stale_later() {
     let d = recorded("bookable");
     let now = d.now.expect("the Bookable vector has a `now`");
     let output = verify(&d, Some(now));
-    assert_exit(&output, 0, &d.name);
+    assert_exit_of(&output, 0, &d.name);
     let printed = String::from_utf8(output.stdout).unwrap();
     assert!(
         printed.contains("timestamp: 1747299612 (2025-05-15T09:00:12Z)"),
@@ -132,10 +75,10 @@ fn recorded_bookable_delivery_verifies_with_now_and_is_stale_later() {
     );
 
     let output = verify(&d, Some(now + 3600));
-    assert_exit(&output, 1, &d.name);
+    assert_exit_of(&output, 1, &d.name);
     assert!(String::from_utf8_lossy(&output.stderr).contains("timestamp too old"));
     let output = verify(&d, Some(now - 3600));
-    assert_exit(&output, 1, &d.name);
+    assert_exit_of(&output, 1, &d.name);
     assert!(String::from_utf8_lossy(&output.stderr).contains("timestamp in the future"));
 }
 
@@ -144,12 +87,12 @@ fn recorded_calendly_delivery_verifies_with_now_and_is_stale_later() {
     let d = recorded("calendly");
     let now = d.now.expect("the Calendly vector has a `now`");
     let output = verify(&d, Some(now));
-    assert_exit(&output, 0, &d.name);
+    assert_exit_of(&output, 0, &d.name);
     let printed = String::from_utf8(output.stdout).unwrap();
     assert!(printed.contains("timestamp: 1777644300 ("), "{printed}");
 
     let output = verify(&d, Some(now + 3600));
-    assert_exit(&output, 1, &d.name);
+    assert_exit_of(&output, 1, &d.name);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("timestamp too old"), "{stderr}");
     assert!(!stderr.contains(&d.secret), "{stderr}");
@@ -158,16 +101,16 @@ fn recorded_calendly_delivery_verifies_with_now_and_is_stale_later() {
 #[test]
 fn recorded_delivery_with_a_changed_body_is_rejected_unless_unsigned() {
     for d in deliveries() {
-        let changed = Recorded {
+        let changed = Delivery {
             body: format!("{} ", d.body),
             ..d
         };
         let output = verify(&changed, changed.now);
         if changed.provider == "slotflow" {
             // Slotflow signs nothing: its token proves the URL is known, not the body.
-            assert_exit(&output, 0, &changed.name);
+            assert_exit_of(&output, 0, &changed.name);
         } else {
-            assert_exit(&output, 1, &changed.name);
+            assert_exit_of(&output, 1, &changed.name);
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(stderr.contains("rejected: signature mismatch"), "{stderr}");
         }
@@ -204,11 +147,12 @@ fn sign_reproduces_every_recorded_delivery() {
             args.extend(["--event-type".to_owned(), event]);
         }
         args.extend(["--body-file".to_owned(), "-".to_owned()]);
-        let output = bookhook(&args)
+        let output = BOOKHOOK
+            .command(&args)
             .write_stdin(d.body.clone())
             .output()
             .unwrap();
-        assert_exit(&output, 0, &d.name);
+        assert_exit_of(&output, 0, &d.name);
         let printed = String::from_utf8(output.stdout).unwrap();
 
         // Each recorded signature header appears with the same value (the recording may

@@ -2,51 +2,16 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::time::Duration;
 
-use assert_cmd::Command;
+use bookhook_testkit::cli::{Bookhook, assert_exit, stdout};
+use bookhook_testkit::secrets::secret;
 use bookhook_verify::{Provider, SignParams, Signer};
+
+/// The binary under test.
+const BOOKHOOK: Bookhook = Bookhook::new(env!("CARGO_BIN_EXE_bookhook"));
 
 const BODY: &str =
     r#"{"event":"BOOKING_CREATED","data":{"id":"bkg_1","attendee":{"email":"jane@example.com"}}}"#;
-
-fn bookhook(args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("bookhook"));
-    cmd.args(args).timeout(Duration::from_secs(30));
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    bookhook(args).output().expect("bookhook runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A secret in the form each provider issues.
-fn secret_for(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Slatis => "whsec_cli_round_trip_slatis",
-        Provider::Slotflow => "sf_token_cli_round_trip_0123",
-        Provider::Bookable => "wh_sec_cli_round_trip_bookable",
-        Provider::SchedulingKit => "sk_cli_round_trip",
-        Provider::CalCom => "calcom-cli-round-trip",
-        Provider::Calendly => "calendly-cli-round-trip",
-        Provider::StandardWebhooks => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        other => panic!("no test secret for {other}"),
-    }
-}
 
 fn write_body(dir: &Path) -> String {
     let path = dir.join("body.json");
@@ -81,7 +46,7 @@ fn sign(provider: Provider, secret: &str, body_file: &str, extra: &[&str]) -> St
         body_file,
     ];
     args.extend_from_slice(extra);
-    let output = run(&args);
+    let output = BOOKHOOK.run(&args);
     assert_exit(&output, 0);
     stdout(&output)
 }
@@ -99,7 +64,7 @@ fn verify(
     args.extend(delivery.iter().map(String::as_str));
     args.extend_from_slice(&["--body-file", body_file]);
     args.extend_from_slice(extra);
-    run(&args)
+    BOOKHOOK.run(&args)
 }
 
 #[test]
@@ -107,7 +72,7 @@ fn sign_then_verify_succeeds_for_every_provider() {
     let dir = tempfile::tempdir().unwrap();
     let body = write_body(dir.path());
     for provider in Provider::ALL {
-        let secret = secret_for(provider);
+        let secret = secret(provider);
         let signed = sign(provider, secret, &body, &[]);
         assert!(
             !signed.trim().is_empty(),
@@ -128,7 +93,7 @@ fn sign_at_a_fixed_time_verifies_with_now_and_reports_the_timestamp() {
     let dir = tempfile::tempdir().unwrap();
     let body = write_body(dir.path());
     for provider in Provider::ALL {
-        let secret = secret_for(provider);
+        let secret = secret(provider);
         let signed = sign(provider, secret, &body, &["--timestamp", "1700000000"]);
         let output = verify(
             provider,
@@ -155,7 +120,7 @@ fn sign_prints_exactly_what_the_library_signs() {
     let dir = tempfile::tempdir().unwrap();
     let body = write_body(dir.path());
     for provider in Provider::ALL {
-        let secret = secret_for(provider);
+        let secret = secret(provider);
         let printed = sign(
             provider,
             secret,
@@ -218,19 +183,20 @@ fn body_from_stdin_signs_and_verifies_the_same_bytes() {
         Provider::StandardWebhooks,
         Provider::Slatis,
     ] {
-        let secret = secret_for(provider);
-        let sign_out = bookhook(&[
-            "sign",
-            "--provider",
-            provider.as_str(),
-            "--secret",
-            secret,
-            "--body-file",
-            "-",
-        ])
-        .write_stdin(BODY)
-        .output()
-        .unwrap();
+        let secret = secret(provider);
+        let sign_out = BOOKHOOK
+            .command(&[
+                "sign",
+                "--provider",
+                provider.as_str(),
+                "--secret",
+                secret,
+                "--body-file",
+                "-",
+            ])
+            .write_stdin(BODY)
+            .output()
+            .unwrap();
         assert_exit(&sign_out, 0);
         let signed = stdout(&sign_out);
 
@@ -250,10 +216,11 @@ fn body_from_stdin_signs_and_verifies_the_same_bytes() {
         ];
         args.extend(delivery.iter().map(String::as_str));
         args.extend_from_slice(&["--body-file", "-"]);
-        let output = bookhook(&args).write_stdin(BODY).output().unwrap();
+        let output = BOOKHOOK.command(&args).write_stdin(BODY).output().unwrap();
         assert_exit(&output, 0);
         // A different body on stdin does not verify.
-        let output = bookhook(&args)
+        let output = BOOKHOOK
+            .command(&args)
             .write_stdin(format!("{BODY} "))
             .output()
             .unwrap();
@@ -332,7 +299,7 @@ fn sign_reads_its_secret_file_without_the_trailing_newline() {
     let body = write_body(dir.path());
     let secret_file = dir.path().join("slatis.secret");
     std::fs::write(&secret_file, "whsec_from_file\n").unwrap();
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "sign",
         "--provider",
         "slatis",
@@ -352,20 +319,21 @@ fn sign_reads_its_secret_file_without_the_trailing_newline() {
 fn secret_file_can_be_read_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let body = write_body(dir.path());
-    let output = bookhook(&[
-        "sign",
-        "--provider",
-        "calendly",
-        "--secret-file",
-        "-",
-        "--timestamp",
-        "1700000000",
-        "--body-file",
-        &body,
-    ])
-    .write_stdin("calendly-key\n")
-    .output()
-    .unwrap();
+    let output = BOOKHOOK
+        .command(&[
+            "sign",
+            "--provider",
+            "calendly",
+            "--secret-file",
+            "-",
+            "--timestamp",
+            "1700000000",
+            "--body-file",
+            &body,
+        ])
+        .write_stdin("calendly-key\n")
+        .output()
+        .unwrap();
     assert_exit(&output, 0);
     assert_eq!(
         stdout(&output),
@@ -401,7 +369,7 @@ fn verify_prints_delivery_id_and_event_type_when_sent() {
         "ok (secret #1)\ndelivery-id: dlv_0001\nevent-type: booking.created\n"
     );
 
-    let secret = secret_for(Provider::StandardWebhooks);
+    let secret = secret(Provider::StandardWebhooks);
     let signed = sign(
         Provider::StandardWebhooks,
         secret,
@@ -427,7 +395,7 @@ fn verify_prints_delivery_id_and_event_type_when_sent() {
 fn url_query_accepts_a_whole_url() {
     let dir = tempfile::tempdir().unwrap();
     let body = write_body(dir.path());
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "verify",
         "--provider",
         "slotflow",

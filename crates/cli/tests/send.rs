@@ -3,19 +3,22 @@
 //! bookhook-verify, as a real receiver would.
 
 use std::net::SocketAddr;
-use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use bookhook_events::samples;
+use bookhook_testkit::cli::{Bookhook, assert_exit};
+use bookhook_testkit::secrets::secret;
 use bookhook_verify::{Provider, Verifier};
 use tokio::runtime::Runtime;
+
+/// The binary under test.
+const BOOKHOOK: Bookhook = Bookhook::new(env!("CARGO_BIN_EXE_bookhook"));
 
 /// What the receiver saw of one request.
 #[derive(Debug, Clone)]
@@ -103,39 +106,6 @@ async fn reject(
     (StatusCode::UNAUTHORIZED, "signature mismatch")
 }
 
-fn bookhook(args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("bookhook"));
-    cmd.args(args).timeout(Duration::from_secs(30));
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    bookhook(args).output().expect("bookhook runs")
-}
-
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn secret_for(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Slatis => "whsec_cli_send_slatis",
-        Provider::Slotflow => "sf_token_cli_send_0123456789",
-        Provider::Bookable => "wh_sec_cli_send_bookable",
-        Provider::SchedulingKit => "sk_cli_send",
-        Provider::CalCom => "calcom-cli-send",
-        Provider::Calendly => "calendly-cli-send",
-        Provider::StandardWebhooks => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        other => panic!("no test secret for {other}"),
-    }
-}
-
 /// The event name of the provider's booking-created sample (e.g. `invitee.created`).
 fn booking_created_name(provider: Provider) -> &'static str {
     let p = provider;
@@ -158,10 +128,10 @@ fn assert_verifies(provider: Provider, secret: &str, received: &Received) {
 fn send_event_posts_the_signed_sample_for_every_provider() {
     let receiver = Receiver::start();
     for provider in Provider::ALL {
-        let secret = secret_for(provider);
+        let secret = secret(provider);
         let event = booking_created_name(provider);
         let url = receiver.url(&format!("/webhooks/{provider}"));
-        let output = run(&[
+        let output = BOOKHOOK.run(&[
             "send",
             "--provider",
             provider.as_str(),
@@ -208,7 +178,7 @@ fn send_body_file_posts_its_bytes_exactly() {
     // Trailing newline and all: the bytes sent are the bytes signed.
     let body = "{\"event\":\"BOOKING_CREATED\",\"data\":{\"id\":\"bkg_file\"}}\n";
     std::fs::write(&body_file, body).unwrap();
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "send",
         "--provider",
         "slatis",
@@ -228,25 +198,26 @@ fn send_body_file_posts_its_bytes_exactly() {
 #[test]
 fn send_body_from_stdin_with_fixed_timestamp_and_id() {
     let receiver = Receiver::start();
-    let secret = secret_for(Provider::StandardWebhooks);
-    let output = bookhook(&[
-        "send",
-        "--provider",
-        "standard",
-        "--secret",
-        secret,
-        "--url",
-        &receiver.url("/webhooks/standard"),
-        "--body-file",
-        "-",
-        "--id",
-        "msg_cli_1",
-        "--timestamp",
-        "1700000000",
-    ])
-    .write_stdin(r#"{"type":"booking.created","timestamp":"2023-11-14T22:13:20Z","data":{}}"#)
-    .output()
-    .unwrap();
+    let secret = secret(Provider::StandardWebhooks);
+    let output = BOOKHOOK
+        .command(&[
+            "send",
+            "--provider",
+            "standard",
+            "--secret",
+            secret,
+            "--url",
+            &receiver.url("/webhooks/standard"),
+            "--body-file",
+            "-",
+            "--id",
+            "msg_cli_1",
+            "--timestamp",
+            "1700000000",
+        ])
+        .write_stdin(r#"{"type":"booking.created","timestamp":"2023-11-14T22:13:20Z","data":{}}"#)
+        .output()
+        .unwrap();
     assert_exit(&output, 0);
     let received = receiver.received().pop().unwrap();
     assert_eq!(received.headers["webhook-id"], "msg_cli_1");
@@ -265,8 +236,8 @@ fn send_body_from_stdin_with_fixed_timestamp_and_id() {
 #[test]
 fn send_slotflow_appends_the_token_to_the_query() {
     let receiver = Receiver::start();
-    let token = secret_for(Provider::Slotflow);
-    let output = run(&[
+    let token = secret(Provider::Slotflow);
+    let output = BOOKHOOK.run(&[
         "send",
         "--provider",
         "slotflow",
@@ -289,7 +260,7 @@ fn send_slotflow_appends_the_token_to_the_query() {
 #[test]
 fn send_non_2xx_exits_1_and_prints_status_and_body() {
     let receiver = Receiver::start();
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "send",
         "--provider",
         "calcom",
@@ -313,7 +284,7 @@ fn send_non_2xx_exits_1_and_prints_status_and_body() {
     assert_eq!(receiver.received().len(), 1);
 
     // An unknown route: 404, also exit 1.
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "send",
         "--provider",
         "calcom",
@@ -335,7 +306,7 @@ fn send_non_2xx_exits_1_and_prints_status_and_body() {
 #[test]
 fn send_unknown_event_exits_2_listing_the_known_ones() {
     let receiver = Receiver::start();
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "send",
         "--provider",
         "calendly",
@@ -364,7 +335,7 @@ fn send_connection_failure_exits_2_without_leaking_the_token() {
         .unwrap()
         .port();
     let token = "sf_token_DoNotLeakMe_0123";
-    let output = run(&[
+    let output = BOOKHOOK.run(&[
         "send",
         "--provider",
         "slotflow",

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use bookhook_events::{BookingEvent, EventError, Provider};
+use bookhook_events::{BookingEvent, ByProvider, EventError, Provider};
 use serde_json::Value;
 
 const MARKER: &str = "LEAKMARKER";
@@ -81,6 +81,17 @@ fn assert_clean(err: &EventError, provider: Provider, secrets: &[String], label:
     }
 }
 
+/// The body field that names the event, per provider.
+const EVENT_NAME_KEY: ByProvider<&str> = ByProvider {
+    slatis: "event",
+    slotflow: "event",
+    bookable: "event_name",
+    schedulingkit: "event",
+    calcom: "triggerEvent",
+    calendly: "event",
+    standard: "type",
+};
+
 #[test]
 fn every_fixture_parses_and_keeps_its_event_name() {
     let fixtures = all_fixtures();
@@ -89,12 +100,7 @@ fn every_fixture_parses_and_keeps_its_event_name() {
         let event = BookingEvent::parse(provider, body.as_bytes())
             .unwrap_or_else(|e| panic!("{provider}/{name}: {e}"));
         let raw: Value = serde_json::from_str(&body).unwrap();
-        let key = match provider {
-            Provider::Bookable => "event_name",
-            Provider::CalCom => "triggerEvent",
-            Provider::StandardWebhooks => "type",
-            _ => "event",
-        };
+        let key = *EVENT_NAME_KEY.get(provider);
         assert_eq!(
             Some(event.event_type.as_str()),
             raw[key].as_str(),

@@ -4,10 +4,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bookhook_verify::time::OffsetDateTime;
+use bookhook_testkit::clock;
+use bookhook_testkit::secrets::{PUBLIC_KEY_A, SECRET_KEY_A, STANDARD_SECRET as HMAC_SECRET};
 use bookhook_verify::{
-    ConfigError, FixedClock, KeyKind, MAX_SIGNATURES, Malformed, Provider, SignParams, Signer,
-    Verifier, VerifyError,
+    ConfigError, KeyKind, MAX_SIGNATURES, Malformed, Provider, SignParams, Signer, Verifier,
+    VerifyError,
 };
 use ed25519_dalek::{Signer as _, SigningKey};
 use hmac::{Hmac, Mac};
@@ -17,9 +18,8 @@ use sha2::Sha256;
 const P: Provider = Provider::StandardWebhooks;
 
 /// The published example of the Standard Webhooks reference server.
-const VECTOR_SECRET_KEY: &str =
-    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
-const VECTOR_PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+const VECTOR_SECRET_KEY: &str = SECRET_KEY_A;
+const VECTOR_PUBLIC_KEY: &str = PUBLIC_KEY_A;
 const VECTOR_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const VECTOR_TIMESTAMP: i64 = 1_614_265_330;
 const VECTOR_BODY: &[u8] = br#"{"test": 2432232314}"#;
@@ -29,7 +29,6 @@ const VECTOR_SIGNATURE: &str =
 const NOW: i64 = 1_780_000_000;
 const BODY: &[u8] =
     br#"{"type":"booking.created","data":{"attendee":{"email":"jane@example.com"}}}"#;
-const HMAC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// A `whsk_`/`whpk_` pair from a seed, encoded as the reference server encodes them.
 fn pair(seed: u8) -> (String, String) {
@@ -41,14 +40,7 @@ fn pair(seed: u8) -> (String, String) {
 }
 
 fn verifier_at(now: i64, secrets: &[&str]) -> Verifier {
-    secrets
-        .iter()
-        .fold(Verifier::builder(P), |b, s| b.secret(s))
-        .clock(FixedClock::new(
-            OffsetDateTime::from_unix_timestamp(now).unwrap(),
-        ))
-        .build()
-        .unwrap()
+    clock::verifier_at(P, secrets, now)
 }
 
 fn verifier(secrets: &[&str]) -> Verifier {

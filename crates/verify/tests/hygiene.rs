@@ -15,9 +15,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bookhook_verify::time::OffsetDateTime;
+use bookhook_testkit::clock::{fixed_at, verifier_at};
+use bookhook_testkit::headers::Pairs;
+use bookhook_testkit::secrets::SECRETS;
+use bookhook_testkit::signing::{self, SIGNATURE_HEADER};
 use bookhook_verify::{
-    ConfigError, FixedClock, HeaderSource, MAX_SIGNATURES, Malformed, Provider, SecretSet,
+    ByProvider, ConfigError, FixedClock, MAX_SIGNATURES, Malformed, Provider, SecretSet,
     SignParams, Signer, Verifier, VerifyError,
 };
 use sha2::{Digest, Sha256};
@@ -31,46 +34,8 @@ const CLIENT_MARKER: &str = "CLIENTMARKER";
 
 /// Two secrets (current, old) and two others of the same form, per provider.
 fn secrets(p: Provider) -> [&'static str; 4] {
-    match p {
-        Provider::Slatis => [
-            "whsec_SLATISsecretA1",
-            "whsec_SLATISsecretB2",
-            "whsec_otherX",
-            "whsec_otherY",
-        ],
-        Provider::Slotflow => [
-            "sfTOKENcurrent0123456789",
-            "sfTOKENprevious987654321",
-            "other_token_aaaaaaaaaaaa",
-            "other_token_bbbbbbbbbbbb",
-        ],
-        Provider::Bookable => [
-            "wh_sec_BOOKABLEcur",
-            "wh_sec_BOOKABLEold",
-            "wh_sec_x",
-            "wh_sec_y",
-        ],
-        Provider::SchedulingKit => ["SKITcurrentSecret", "SKITpreviousSecret", "sk-x", "sk-y"],
-        Provider::CalCom => [
-            "CALCOMcurrentSecret",
-            "CALCOMpreviousSecret",
-            "cal-x",
-            "cal-y",
-        ],
-        Provider::Calendly => [
-            "CALENDLYsigningKeyA",
-            "CALENDLYsigningKeyB",
-            "cly-x",
-            "cly-y",
-        ],
-        _ => [
-            // "standard-HYGIENE-current", "standard-HYGIENE-previous", "other-one", "other-two"
-            "whsec_c3RhbmRhcmQtSFlHSUVORS1jdXJyZW50",
-            "whsec_c3RhbmRhcmQtSFlHSUVORS1wcmV2aW91cw==",
-            "whsec_b3RoZXItb25l",
-            "whsec_b3RoZXItdHdv",
-        ],
-    }
+    let s = SECRETS.get(p);
+    [s.current, s.previous, s.unrelated[0], s.unrelated[1]]
 }
 
 /// Every spelling of secret material that must never be printed.
@@ -105,22 +70,7 @@ fn needles(p: Provider) -> Vec<String> {
 }
 
 fn real_tag(p: Provider, secret: &str) -> Vec<u8> {
-    let signed = Signer::new(p, secret).unwrap().sign(BODY, &params());
-    let (_, value) = signed
-        .headers()
-        .iter()
-        .find(|(n, _)| n.to_ascii_lowercase().contains("signature"))
-        .unwrap();
-    let encoded = value
-        .strip_prefix("sha256=")
-        .or_else(|| value.split_once("v1=").map(|(_, t)| t))
-        .or_else(|| value.strip_prefix("v1,"))
-        .unwrap_or(value);
-    if p == Provider::StandardWebhooks {
-        STANDARD.decode(encoded).unwrap()
-    } else {
-        hex::decode(encoded).unwrap()
-    }
+    signing::real_tag(p, secret, BODY, &params())
 }
 
 fn params() -> SignParams {
@@ -130,16 +80,11 @@ fn params() -> SignParams {
 }
 
 fn clock() -> FixedClock {
-    FixedClock::new(OffsetDateTime::from_unix_timestamp(NOW).unwrap())
+    fixed_at(NOW)
 }
 
 fn verifier(p: Provider, secrets: &[&str]) -> Verifier {
-    secrets
-        .iter()
-        .fold(Verifier::builder(p), |b, s| b.secret(s))
-        .clock(clock())
-        .build()
-        .unwrap()
+    verifier_at(p, secrets, NOW)
 }
 
 fn assert_clean(p: Provider, what: &str, text: &str) {
@@ -155,57 +100,23 @@ fn assert_clean(p: Provider, what: &str, text: &str) {
     );
 }
 
-/// Headers as raw pairs, so any bytes can be sent.
-#[derive(Debug, Clone, Default)]
-struct Pairs(Vec<(String, Vec<u8>)>);
-
-impl HeaderSource for Pairs {
-    fn for_each_value<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8])) {
-        for (n, v) in &self.0 {
-            if n.eq_ignore_ascii_case(name) {
-                f(v);
-            }
-        }
-    }
+/// The headers (raw pairs, so any bytes can be sent) and query of a delivery of [`BODY`].
+fn signed(p: Provider, secret: &str) -> (Pairs, Option<String>) {
+    Pairs::signed(p, secret, BODY, &params())
 }
 
-impl Pairs {
-    fn signed(p: Provider, secret: &str) -> (Self, Option<String>) {
-        let signed = Signer::new(p, secret).unwrap().sign(BODY, &params());
-        let pairs = signed
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.clone().into_bytes()))
-            .collect();
-        (Pairs(pairs), signed.query().map(str::to_owned))
-    }
-
-    fn with(&self, name: &str, value: impl Into<Vec<u8>>) -> Self {
-        let mut out = self.clone();
-        out.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        out.0.push((name.to_owned(), value.into()));
-        out
-    }
-}
-
+/// The header a provider reads its signature from; Slotflow reads none, so entries put in
+/// `x-unused` reach no parser.
 fn signature_header(p: Provider) -> &'static str {
-    match p {
-        Provider::Slatis => "x-slatis-signature",
-        Provider::Bookable => "x-samna-signature",
-        Provider::SchedulingKit => "x-webhook-signature",
-        Provider::CalCom => "x-cal-signature-256",
-        Provider::Calendly => "calendly-webhook-signature",
-        Provider::StandardWebhooks => "webhook-signature",
-        _ => "x-unused",
-    }
+    SIGNATURE_HEADER.get(p).unwrap_or("x-unused")
 }
 
 /// Requests that reach every refusal a provider can give, each carrying [`CLIENT_MARKER`]
 /// somewhere a careless error would echo it.
 fn hostile_requests(p: Provider) -> Vec<(String, Option<String>, Pairs, Vec<u8>)> {
     let [current, _, other, _] = secrets(p);
-    let (good, query) = Pairs::signed(p, current);
-    let (wrong, wrong_query) = Pairs::signed(p, other);
+    let (good, query) = signed(p, current);
+    let (wrong, wrong_query) = signed(p, other);
     let sig = signature_header(p);
     let mut tampered = BODY.to_vec();
     tampered[3] ^= 1;
@@ -448,12 +359,17 @@ fn every_error_variant_formats_from_fixed_text_only() {
 fn every_config_error_formats_without_the_secret() {
     for p in Provider::ALL {
         let [current, ..] = secrets(p);
-        let invalid: &[&str] = match p {
-            // Not base64 / too short and not URL-safe: both carry secret material in them.
-            Provider::StandardWebhooks => &["whsec_SECRET!MATERIAL", "whsec_"],
-            Provider::Slotflow => &["SECRETshort", "SECRET token with spaces 0123"],
-            _ => &[],
-        };
+        // Not base64 / too short and not URL-safe: both carry secret material in them.
+        let invalid: &[&str] = ByProvider::<&[&str]> {
+            slatis: &[],
+            slotflow: &["SECRETshort", "SECRET token with spaces 0123"],
+            bookable: &[],
+            schedulingkit: &[],
+            calcom: &[],
+            calendly: &[],
+            standard: &["whsec_SECRET!MATERIAL", "whsec_"],
+        }
+        .get(p);
         let mut errors = vec![
             SecretSet::from_list(p, "").unwrap_err(),
             SecretSet::from_list(p, &format!("{current},,{current}")).unwrap_err(),

@@ -1,28 +1,19 @@
 //! Properties over arbitrary inputs: round trips always verify, any single-bit change is
 //! refused, and no header content makes the verifier panic.
 
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{FixedClock, Provider, SignParams, Signer, Verifier};
+use bookhook_testkit::clock::fixed_at;
+use bookhook_testkit::secrets::secret;
+use bookhook_verify::{Provider, SignParams, Signer, Verifier};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_780_000_000;
 const EMPTY_OBJECT: &[u8] = b"{}";
 
-fn secret(p: Provider) -> &'static str {
-    match p {
-        Provider::StandardWebhooks => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        Provider::Slotflow => "sf_0123456789abcdef",
-        _ => "a-test-secret",
-    }
-}
-
 fn verifier(p: Provider) -> Verifier {
     Verifier::builder(p)
         .secret(secret(p))
-        .clock(FixedClock::new(
-            OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
-        ))
+        .clock(fixed_at(NOW))
         .build()
         .unwrap()
 }
@@ -184,9 +175,7 @@ mod v1a {
         Verifier::builder(Provider::StandardWebhooks)
             .secret(keys().1)
             .secret(secret(Provider::StandardWebhooks))
-            .clock(FixedClock::new(
-                OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
-            ))
+            .clock(fixed_at(NOW))
             .build()
             .unwrap()
     }

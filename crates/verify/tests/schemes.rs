@@ -6,166 +6,135 @@
 
 use std::time::Duration;
 
+use bookhook_testkit::clock::{fixed_at, verifier_at};
+use bookhook_testkit::headers::Pairs;
+use bookhook_testkit::secrets::SECRETS;
+use bookhook_testkit::signing::{SIGNATURE_HEADER, signature_header};
 use bookhook_verify::time::OffsetDateTime;
 use bookhook_verify::{
-    ConfigError, FixedClock, HeaderSource, MAX_SIGNATURES, Malformed, Provider, SignParams, Signer,
-    Verified, Verifier, VerifyError,
+    ByProvider, ConfigError, MAX_SIGNATURES, Malformed, Provider, SignParams, Signer, Verified,
+    Verifier, VerifyError,
 };
 
 const NOW: i64 = 1_780_000_000;
 const BODY: &[u8] = br#"{"event":"BOOKING_CREATED","data":{"id":"bkg_1","attendee":{"name":"Jane Smith","email":"jane@example.com"}}}"#;
 
-/// The signed providers and a secret in the form each issues.
-const SIGNED: [(Provider, &str, &str); 6] = [
-    (Provider::Slatis, "whsec_slatis_current", "whsec_slatis_old"),
-    (
-        Provider::Bookable,
-        "wh_sec_bookable_current",
-        "wh_sec_bookable_old",
-    ),
-    (Provider::SchedulingKit, "sk-current", "sk-old"),
-    (Provider::CalCom, "calcom-current", "calcom-old"),
-    (Provider::Calendly, "calendly-current", "calendly-old"),
-    (
-        Provider::StandardWebhooks,
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        "whsec_c2Vjb25kLXNlY3JldC1vZi1zdGFuZGFyZA==",
-    ),
-];
-
-/// Headers as an ordered list with names as given: lets the tests send mixed-case names and
-/// repeated headers exactly, without `http::HeaderMap` normalising them first.
-#[derive(Debug, Clone, Default)]
-struct Headers(Vec<(String, Vec<u8>)>);
-
-impl HeaderSource for Headers {
-    fn for_each_value<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8])) {
-        for (n, v) in &self.0 {
-            if n.eq_ignore_ascii_case(name) {
-                f(v);
-            }
-        }
-    }
+/// The signed providers with their current and previous test secrets.
+fn signed_schemes() -> impl Iterator<Item = (Provider, &'static str, &'static str)> {
+    SECRETS
+        .iter()
+        .filter(|(p, _)| SIGNATURE_HEADER.get(*p).is_some())
+        .map(|(p, s)| (p, s.current, s.previous))
 }
 
-impl Headers {
-    fn signed(provider: Provider, secret: &str, at: i64, body: &[u8]) -> Self {
-        let signed = Signer::new(provider, secret).unwrap().sign(
-            body,
-            &SignParams::at(at).id("msg_1").event_type("booking.created"),
-        );
-        Headers(
-            signed
-                .headers()
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.clone().into_bytes()))
-                .collect(),
-        )
-    }
+/// How a scheme writes its signature header (`None`: Slotflow signs nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `sha256=<hex>`, entries separated by `,`.
+    Sha256Hex,
+    /// `t=<unix>,v1=<hex>[,v1=<hex>…]`.
+    TimestampHex,
+    /// `<hex>`, entries separated by `,`.
+    BareHex,
+    /// `v1,<base64>`, entries separated by ` `.
+    StandardBase64,
+}
 
-    fn signature_header(provider: Provider) -> &'static str {
-        match provider {
-            Provider::Slatis => "x-slatis-signature",
-            Provider::Bookable => "x-samna-signature",
-            Provider::SchedulingKit => "x-webhook-signature",
-            Provider::CalCom => "x-cal-signature-256",
-            Provider::Calendly => "calendly-webhook-signature",
-            Provider::StandardWebhooks => "webhook-signature",
-            other => panic!("{other} is not signed"),
-        }
-    }
+const FORMAT: ByProvider<Option<Format>> = ByProvider {
+    slatis: Some(Format::Sha256Hex),
+    slotflow: None,
+    bookable: Some(Format::TimestampHex),
+    schedulingkit: Some(Format::BareHex),
+    calcom: Some(Format::BareHex),
+    calendly: Some(Format::TimestampHex),
+    standard: Some(Format::StandardBase64),
+};
 
-    fn get(&self, name: &str) -> String {
-        let (_, v) = self
-            .0
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .unwrap();
-        String::from_utf8(v.clone()).unwrap()
-    }
+fn format_of(provider: Provider) -> Format {
+    FORMAT
+        .get(provider)
+        .unwrap_or_else(|| panic!("{provider} is not signed"))
+}
 
-    fn set(&mut self, name: &str, value: impl Into<Vec<u8>>) {
-        self.remove(name);
-        self.0.push((name.to_owned(), value.into()));
-    }
+/// The headers `provider` sends for `body` signed with `secret` at `at`. Raw pairs let the
+/// tests send mixed-case names and repeated headers exactly, without `http::HeaderMap`
+/// normalising them first.
+fn signed(provider: Provider, secret: &str, at: i64, body: &[u8]) -> Pairs {
+    let params = SignParams::at(at).id("msg_1").event_type("booking.created");
+    Pairs::signed(provider, secret, body, &params).0
+}
 
-    fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-    }
-
+/// What these tests do to a scheme's signature header.
+trait SignatureEntries: Sized {
     /// The signature entry (hex or base64 tag) of a freshly signed header.
+    fn tag(&self, provider: Provider) -> String;
+    /// Replaces the signature header with one carrying `entries` (each a raw tag string).
+    fn with_entries(self, provider: Provider, at: i64, entries: &[&str]) -> Self;
+}
+
+impl SignatureEntries for Pairs {
     fn tag(&self, provider: Provider) -> String {
-        let value = self.get(Self::signature_header(provider));
-        match provider {
-            Provider::Slatis => value.trim_start_matches("sha256=").to_owned(),
-            Provider::Bookable | Provider::Calendly => {
-                value.split_once("v1=").unwrap().1.to_owned()
-            }
-            Provider::StandardWebhooks => value.trim_start_matches("v1,").to_owned(),
-            _ => value,
+        let value = self.get(signature_header(provider));
+        match format_of(provider) {
+            Format::Sha256Hex => value.trim_start_matches("sha256=").to_owned(),
+            Format::TimestampHex => value.split_once("v1=").unwrap().1.to_owned(),
+            Format::StandardBase64 => value.trim_start_matches("v1,").to_owned(),
+            Format::BareHex => value,
         }
     }
 
-    /// Replaces the signature header with one carrying `entries` (each a raw tag string).
     fn with_entries(mut self, provider: Provider, at: i64, entries: &[&str]) -> Self {
-        let value = match provider {
-            Provider::Slatis => entries
+        let value = match format_of(provider) {
+            Format::Sha256Hex => entries
                 .iter()
                 .map(|e| format!("sha256={e}"))
                 .collect::<Vec<_>>()
                 .join(","),
-            Provider::Bookable | Provider::Calendly => {
+            Format::TimestampHex => {
                 let v1: String = entries.iter().map(|e| format!(",v1={e}")).collect();
                 format!("t={at}{v1}")
             }
-            Provider::StandardWebhooks => entries
+            Format::StandardBase64 => entries
                 .iter()
                 .map(|e| format!("v1,{e}"))
                 .collect::<Vec<_>>()
                 .join(" "),
-            _ => entries.join(","),
+            Format::BareHex => entries.join(","),
         };
-        self.set(Self::signature_header(provider), value);
+        self.set(signature_header(provider), value);
         self
     }
 }
 
 fn verifier(provider: Provider, secrets: &[&str]) -> Verifier {
-    secrets
-        .iter()
-        .fold(Verifier::builder(provider), |b, s| b.secret(s))
-        .clock(FixedClock::new(
-            OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
-        ))
-        .build()
-        .unwrap()
+    verifier_at(provider, secrets, NOW)
 }
 
-fn check(provider: Provider, headers: &Headers, body: &[u8]) -> Result<Verified, VerifyError> {
-    let (_, current, old) = SIGNED.iter().find(|(p, ..)| *p == provider).unwrap();
-    verifier(provider, &[current, old]).verify(headers, body)
+fn check(provider: Provider, headers: &Pairs, body: &[u8]) -> Result<Verified, VerifyError> {
+    let secrets = SECRETS.get(provider);
+    verifier(provider, &[secrets.current, secrets.previous]).verify(headers, body)
 }
 
 fn malformed(provider: Provider, reason: Malformed) -> VerifyError {
     VerifyError::Malformed {
-        header: Headers::signature_header(provider),
+        header: signature_header(provider),
         reason,
     }
 }
 
 /// A tag of the right length that no secret produced.
 fn wrong_tag(provider: Provider) -> String {
-    match provider {
-        Provider::StandardWebhooks => "A".repeat(43) + "=",
-        _ => "0".repeat(64),
+    match format_of(provider) {
+        Format::StandardBase64 => "A".repeat(43) + "=",
+        Format::Sha256Hex | Format::TimestampHex | Format::BareHex => "0".repeat(64),
     }
 }
 
 #[test]
 fn valid_delivery_verifies_with_the_first_secret() {
-    for (p, current, _) in SIGNED {
-        let v = check(p, &Headers::signed(p, current, NOW, BODY), BODY)
-            .unwrap_or_else(|e| panic!("{p}: {e}"));
+    for (p, current, _) in signed_schemes() {
+        let v =
+            check(p, &signed(p, current, NOW, BODY), BODY).unwrap_or_else(|e| panic!("{p}: {e}"));
         assert_eq!(v.provider(), p);
         assert_eq!(v.secret_index(), 0, "{p}");
         let expected_ts = p
@@ -177,17 +146,16 @@ fn valid_delivery_verifies_with_the_first_secret() {
 
 #[test]
 fn delivery_signed_with_the_second_secret_reports_index_one() {
-    for (p, _, old) in SIGNED {
-        let v = check(p, &Headers::signed(p, old, NOW, BODY), BODY)
-            .unwrap_or_else(|e| panic!("{p}: {e}"));
+    for (p, _, old) in signed_schemes() {
+        let v = check(p, &signed(p, old, NOW, BODY), BODY).unwrap_or_else(|e| panic!("{p}: {e}"));
         assert_eq!(v.secret_index(), 1, "{p}");
     }
 }
 
 #[test]
 fn tampered_body_is_a_mismatch() {
-    for (p, current, _) in SIGNED {
-        let headers = Headers::signed(p, current, NOW, BODY);
+    for (p, current, _) in signed_schemes() {
+        let headers = signed(p, current, NOW, BODY);
         let mut tampered = BODY.to_vec();
         tampered[10] ^= 1;
         assert_eq!(
@@ -210,13 +178,10 @@ fn tampered_body_is_a_mismatch() {
 
 #[test]
 fn wrong_secret_is_a_mismatch_with_status_401() {
-    for (p, current, _) in SIGNED {
-        let other = match p {
-            Provider::StandardWebhooks => "whsec_b3RoZXItc2VjcmV0LW5vdC1jb25maWd1cmVk",
-            _ => "not-the-configured-secret",
-        };
+    for (p, current, _) in signed_schemes() {
+        let other = SECRETS.get(p).unrelated[0];
         let err = verifier(p, &[current])
-            .verify(&Headers::signed(p, other, NOW, BODY), BODY)
+            .verify(&signed(p, other, NOW, BODY), BODY)
             .unwrap_err();
         assert_eq!(err, VerifyError::SignatureMismatch, "{p}");
         assert_eq!(err.status(), 401);
@@ -225,20 +190,20 @@ fn wrong_secret_is_a_mismatch_with_status_401() {
 
 #[test]
 fn missing_signature_header_is_missing_with_status_401() {
-    for (p, current, _) in SIGNED {
-        let mut headers = Headers::signed(p, current, NOW, BODY);
-        headers.remove(Headers::signature_header(p));
+    for (p, current, _) in signed_schemes() {
+        let mut headers = signed(p, current, NOW, BODY);
+        headers.remove(signature_header(p));
         let err = check(p, &headers, BODY).unwrap_err();
         assert_eq!(
             err,
             VerifyError::MissingHeader {
-                name: Headers::signature_header(p)
+                name: signature_header(p)
             },
             "{p}"
         );
         assert_eq!(err.status(), 401);
         assert_eq!(
-            check(p, &Headers::default(), BODY).unwrap_err().status(),
+            check(p, &Pairs::default(), BODY).unwrap_err().status(),
             401,
             "{p}"
         );
@@ -247,8 +212,8 @@ fn missing_signature_header_is_missing_with_status_401() {
 
 #[test]
 fn empty_signature_is_malformed_with_status_400_never_a_match() {
-    for (p, current, _) in SIGNED {
-        let headers = Headers::signed(p, current, NOW, BODY).with_entries(p, NOW, &[""]);
+    for (p, current, _) in signed_schemes() {
+        let headers = signed(p, current, NOW, BODY).with_entries(p, NOW, &[""]);
         let err = check(p, &headers, BODY).unwrap_err();
         assert_eq!(err, malformed(p, Malformed::EmptySignature), "{p}");
         assert_eq!(err.status(), 400);
@@ -257,22 +222,22 @@ fn empty_signature_is_malformed_with_status_400_never_a_match() {
 
 #[test]
 fn completely_empty_header_value_is_malformed() {
-    for (p, current, _) in SIGNED {
-        let mut headers = Headers::signed(p, current, NOW, BODY);
-        headers.set(Headers::signature_header(p), "");
+    for (p, current, _) in signed_schemes() {
+        let mut headers = signed(p, current, NOW, BODY);
+        headers.set(signature_header(p), "");
         assert_eq!(check(p, &headers, BODY).unwrap_err().status(), 400, "{p}");
     }
 }
 
 #[test]
 fn truncated_or_extended_signature_is_wrong_length() {
-    for (p, current, _) in SIGNED {
-        let headers = Headers::signed(p, current, NOW, BODY);
+    for (p, current, _) in signed_schemes() {
+        let headers = signed(p, current, NOW, BODY);
         let tag = headers.tag(p);
         // Well-encoded but of the wrong size: 30 and 36 bytes for base64.
-        let (short, long) = match p {
-            Provider::StandardWebhooks => ("A".repeat(40), "A".repeat(48)),
-            _ => (
+        let (short, long) = match format_of(p) {
+            Format::StandardBase64 => ("A".repeat(40), "A".repeat(48)),
+            Format::Sha256Hex | Format::TimestampHex | Format::BareHex => (
                 tag[..tag.len() - 4].to_owned(),
                 format!("{tag}{}", &tag[..4]),
             ),
@@ -290,12 +255,14 @@ fn truncated_or_extended_signature_is_wrong_length() {
 
 #[test]
 fn bad_encoding_is_malformed() {
-    for (p, current, _) in SIGNED {
-        let headers = Headers::signed(p, current, NOW, BODY);
+    for (p, current, _) in signed_schemes() {
+        let headers = signed(p, current, NOW, BODY);
         let tag = headers.tag(p);
-        let (bad, enc) = match p {
-            Provider::StandardWebhooks => (format!("!{}", &tag[1..]), "base64"),
-            _ => (format!("zz{}", &tag[2..]), "hex"),
+        let (bad, enc) = match format_of(p) {
+            Format::StandardBase64 => (format!("!{}", &tag[1..]), "base64"),
+            Format::Sha256Hex | Format::TimestampHex | Format::BareHex => {
+                (format!("zz{}", &tag[2..]), "hex")
+            }
         };
         let h = headers.with_entries(p, NOW, &[&bad]);
         assert_eq!(
@@ -308,8 +275,8 @@ fn bad_encoding_is_malformed() {
 
 #[test]
 fn several_entries_where_only_the_last_is_right_verify() {
-    for (p, current, _) in SIGNED {
-        let headers = Headers::signed(p, current, NOW, BODY);
+    for (p, current, _) in signed_schemes() {
+        let headers = signed(p, current, NOW, BODY);
         let right = headers.tag(p);
         let wrong = wrong_tag(p);
         let h = headers.with_entries(p, NOW, &[&wrong, &wrong, &right]);
@@ -319,8 +286,8 @@ fn several_entries_where_only_the_last_is_right_verify() {
 
 #[test]
 fn several_wrong_entries_are_a_mismatch() {
-    for (p, current, _) in SIGNED {
-        let headers = Headers::signed(p, current, NOW, BODY);
+    for (p, current, _) in signed_schemes() {
+        let headers = signed(p, current, NOW, BODY);
         let wrong = wrong_tag(p);
         let h = headers.with_entries(p, NOW, &[&wrong, &wrong]);
         assert_eq!(
@@ -333,9 +300,9 @@ fn several_wrong_entries_are_a_mismatch() {
 
 #[test]
 fn repeated_header_where_the_second_is_right_verifies() {
-    for (p, current, _) in SIGNED {
-        let good = Headers::signed(p, current, NOW, BODY);
-        let name = Headers::signature_header(p);
+    for (p, current, _) in signed_schemes() {
+        let good = signed(p, current, NOW, BODY);
+        let name = signature_header(p);
         let right_value = good.get(name);
         let mut h = good.clone().with_entries(p, NOW, &[&wrong_tag(p)]);
         h.0.push((name.to_owned(), right_value.into_bytes()));
@@ -345,8 +312,8 @@ fn repeated_header_where_the_second_is_right_verifies() {
 
 #[test]
 fn header_names_match_in_any_case() {
-    for (p, current, _) in SIGNED {
-        let mut h = Headers::signed(p, current, NOW, BODY);
+    for (p, current, _) in signed_schemes() {
+        let mut h = signed(p, current, NOW, BODY);
         for (name, _) in &mut h.0 {
             *name = name.to_ascii_uppercase();
         }
@@ -356,8 +323,8 @@ fn header_names_match_in_any_case() {
 
 #[test]
 fn more_entries_than_the_cap_are_refused_before_any_mac() {
-    for (p, current, _) in SIGNED {
-        let headers = Headers::signed(p, current, NOW, BODY);
+    for (p, current, _) in signed_schemes() {
+        let headers = signed(p, current, NOW, BODY);
         let right = headers.tag(p);
         let many = vec![right.as_str(); MAX_SIGNATURES + 1];
         let h = headers.clone().with_entries(p, NOW, &many);
@@ -373,9 +340,9 @@ fn more_entries_than_the_cap_are_refused_before_any_mac() {
 
 #[test]
 fn non_ascii_header_bytes_are_malformed() {
-    for (p, current, _) in SIGNED {
-        let mut h = Headers::signed(p, current, NOW, BODY);
-        let name = Headers::signature_header(p);
+    for (p, current, _) in signed_schemes() {
+        let mut h = signed(p, current, NOW, BODY);
+        let name = signature_header(p);
         let mut value = h.get(name).into_bytes();
         value.push(0xff);
         h.set(name, value);
@@ -394,7 +361,7 @@ const TIMESTAMPED: [Provider; 3] = [
 ];
 
 fn secret_of(p: Provider) -> &'static str {
-    SIGNED.iter().find(|(q, ..)| *q == p).unwrap().1
+    SECRETS.get(p).current
 }
 
 #[test]
@@ -402,19 +369,19 @@ fn timestamps_at_the_tolerance_edge_pass_and_one_second_beyond_fail() {
     for p in TIMESTAMPED {
         for at in [NOW - 300, NOW + 300] {
             assert!(
-                check(p, &Headers::signed(p, secret_of(p), at, BODY), BODY).is_ok(),
+                check(p, &signed(p, secret_of(p), at, BODY), BODY).is_ok(),
                 "{p} {at}"
             );
         }
         assert_eq!(
-            check(p, &Headers::signed(p, secret_of(p), NOW - 301, BODY), BODY).unwrap_err(),
+            check(p, &signed(p, secret_of(p), NOW - 301, BODY), BODY).unwrap_err(),
             VerifyError::TimestampTooOld {
                 age_secs: 301,
                 tolerance_secs: 300
             },
             "{p}"
         );
-        let err = check(p, &Headers::signed(p, secret_of(p), NOW + 301, BODY), BODY).unwrap_err();
+        let err = check(p, &signed(p, secret_of(p), NOW + 301, BODY), BODY).unwrap_err();
         assert_eq!(
             err,
             VerifyError::TimestampInFuture {
@@ -433,18 +400,16 @@ fn tolerance_is_configurable_per_verifier() {
         let strict = Verifier::builder(p)
             .secret(secret_of(p))
             .tolerance(Duration::from_secs(10))
-            .clock(FixedClock::new(
-                OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
-            ))
+            .clock(fixed_at(NOW))
             .build()
             .unwrap();
         assert!(
             strict
-                .verify(&Headers::signed(p, secret_of(p), NOW - 10, BODY), BODY)
+                .verify(&signed(p, secret_of(p), NOW - 10, BODY), BODY)
                 .is_ok()
         );
         assert!(matches!(
-            strict.verify(&Headers::signed(p, secret_of(p), NOW - 11, BODY), BODY),
+            strict.verify(&signed(p, secret_of(p), NOW - 11, BODY), BODY),
             Err(VerifyError::TimestampTooOld { .. })
         ));
     }
@@ -463,13 +428,14 @@ fn extreme_and_overflowing_timestamps_are_malformed_never_a_panic_or_a_pass() {
             "1e9",
             "0x10",
         ] {
-            let mut h = Headers::signed(p, secret_of(p), NOW, BODY);
-            match p {
-                Provider::StandardWebhooks => h.set("webhook-timestamp", t),
-                _ => {
+            let mut h = signed(p, secret_of(p), NOW, BODY);
+            match format_of(p) {
+                Format::StandardBase64 => h.set("webhook-timestamp", t),
+                Format::TimestampHex => {
                     let tag = h.tag(p);
-                    h.set(Headers::signature_header(p), format!("t={t},v1={tag}"));
+                    h.set(signature_header(p), format!("t={t},v1={tag}"));
                 }
+                Format::Sha256Hex | Format::BareHex => unreachable!("{p} signs no timestamp"),
             }
             let err = check(p, &h, BODY).unwrap_err();
             assert_eq!(err.status(), 400, "{p} t={t}: {err}");
@@ -491,7 +457,7 @@ fn extreme_and_overflowing_timestamps_are_malformed_never_a_panic_or_a_pass() {
 fn extreme_but_valid_timestamps_are_refused_as_out_of_tolerance() {
     for p in TIMESTAMPED {
         for at in [0, i64::MAX] {
-            let err = check(p, &Headers::signed(p, secret_of(p), at, BODY), BODY).unwrap_err();
+            let err = check(p, &signed(p, secret_of(p), at, BODY), BODY).unwrap_err();
             assert_eq!(err.status(), 401, "{p} {at}: {err}");
         }
     }
@@ -500,9 +466,9 @@ fn extreme_but_valid_timestamps_are_refused_as_out_of_tolerance() {
 #[test]
 fn stripe_style_header_without_timestamp_or_v1_is_malformed() {
     for p in [Provider::Bookable, Provider::Calendly] {
-        let h = Headers::signed(p, secret_of(p), NOW, BODY);
+        let h = signed(p, secret_of(p), NOW, BODY);
         let tag = h.tag(p);
-        let name = Headers::signature_header(p);
+        let name = signature_header(p);
         let cases = [
             (format!("v1={tag}"), Malformed::MissingTimestamp),
             (format!("t={NOW}"), Malformed::NoSignature),
@@ -532,7 +498,7 @@ fn stripe_style_header_without_timestamp_or_v1_is_malformed() {
 #[test]
 fn standard_webhooks_needs_id_and_timestamp_and_ignores_other_versions() {
     let p = Provider::StandardWebhooks;
-    let good = Headers::signed(p, secret_of(p), NOW, BODY);
+    let good = signed(p, secret_of(p), NOW, BODY);
     for name in ["webhook-id", "webhook-timestamp"] {
         let mut h = good.clone();
         h.remove(name);
@@ -580,7 +546,7 @@ fn standard_webhooks_needs_id_and_timestamp_and_ignores_other_versions() {
 
 #[test]
 fn slatis_requires_the_sha256_prefix_schedulingkit_tolerates_it() {
-    let h = Headers::signed(Provider::Slatis, secret_of(Provider::Slatis), NOW, BODY);
+    let h = signed(Provider::Slatis, secret_of(Provider::Slatis), NOW, BODY);
     let bare = h.tag(Provider::Slatis);
     let mut h2 = h.clone();
     h2.set("x-slatis-signature", bare.clone());
@@ -588,7 +554,7 @@ fn slatis_requires_the_sha256_prefix_schedulingkit_tolerates_it() {
         check(Provider::Slatis, &h2, BODY).unwrap_err(),
         malformed(Provider::Slatis, Malformed::MissingPrefix("sha256="))
     );
-    let sk = Headers::signed(
+    let sk = signed(
         Provider::SchedulingKit,
         secret_of(Provider::SchedulingKit),
         NOW,
@@ -611,7 +577,7 @@ fn hex_is_accepted_in_either_case() {
         Provider::SchedulingKit,
         Provider::Bookable,
     ] {
-        let h = Headers::signed(p, secret_of(p), NOW, BODY);
+        let h = signed(p, secret_of(p), NOW, BODY);
         let upper = h.tag(p).to_ascii_uppercase();
         assert!(
             check(p, &h.with_entries(p, NOW, &[&upper]), BODY).is_ok(),
@@ -634,7 +600,7 @@ mod slotflow {
 
     #[test]
     fn right_token_in_query_verifies() {
-        let h = Headers::default();
+        let h = Pairs::default();
         assert_eq!(
             v().verify_with_query(Some(&format!("token={TOKEN}")), &h, BODY)
                 .unwrap()
@@ -652,7 +618,7 @@ mod slotflow {
 
     #[test]
     fn wrong_or_missing_token_is_401() {
-        let h = Headers::default();
+        let h = Pairs::default();
         for q in [
             None,
             Some(""),
@@ -680,7 +646,7 @@ mod slotflow {
     #[test]
     fn empty_token_is_malformed() {
         let err = v()
-            .verify_with_query(Some("token="), &Headers::default(), BODY)
+            .verify_with_query(Some("token="), &Pairs::default(), BODY)
             .unwrap_err();
         assert_eq!(err.status(), 400);
     }
@@ -715,7 +681,7 @@ mod slotflow {
         assert_eq!(signed.query(), Some(&*format!("token={TOKEN}")));
         assert!(!format!("{signed:?}").contains(TOKEN));
         assert!(
-            v().verify_with_query(signed.query(), &Headers::default(), BODY)
+            v().verify_with_query(signed.query(), &Pairs::default(), BODY)
                 .is_ok()
         );
     }
@@ -727,7 +693,7 @@ fn unconfigured_verifier_refuses_everything_with_500() {
         let v = Verifier::unconfigured(p);
         assert!(!v.is_configured());
         let err = v
-            .verify(&Headers::signed(Provider::CalCom, "x", NOW, BODY), BODY)
+            .verify(&signed(Provider::CalCom, "x", NOW, BODY), BODY)
             .unwrap_err();
         assert_eq!(err, VerifyError::NoSecret);
         assert_eq!(err.status(), 500);
@@ -754,7 +720,7 @@ fn standard_secrets_must_be_base64() {
         Provider::StandardWebhooks,
         &["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
     );
-    let h = Headers::signed(
+    let h = signed(
         Provider::StandardWebhooks,
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         NOW,
@@ -767,8 +733,8 @@ fn standard_secrets_must_be_base64() {
 fn slatis_secret_is_the_whole_string_not_decoded() {
     // A Slatis `whsec_` secret keys HMAC as-is; decoding it like Standard Webhooks would be a bug.
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let as_slatis = Headers::signed(Provider::Slatis, secret, NOW, BODY);
-    let std_key = Headers::signed(
+    let as_slatis = signed(Provider::Slatis, secret, NOW, BODY);
+    let std_key = signed(
         Provider::CalCom,
         "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         NOW,
@@ -787,8 +753,8 @@ fn slatis_secret_is_the_whole_string_not_decoded() {
 
 #[test]
 fn errors_and_debug_output_never_contain_secrets_or_macs() {
-    for (p, current, old) in SIGNED {
-        let headers = Headers::signed(p, current, NOW, BODY);
+    for (p, current, old) in signed_schemes() {
+        let headers = signed(p, current, NOW, BODY);
         let tag = headers.tag(p);
         let v = verifier(p, &[current, old]);
         let mut outputs = vec![
@@ -809,7 +775,7 @@ fn errors_and_debug_output_never_contain_secrets_or_macs() {
             }
         }
         // The MAC a correct implementation computes for the tampered body: must never leak.
-        let expected = Headers::signed(p, current, NOW, &tampered).tag(p);
+        let expected = signed(p, current, NOW, &tampered).tag(p);
         for out in &outputs {
             for needle in [current, old, &expected, &tag] {
                 assert!(!out.contains(needle), "{p}: {out:?} contains {needle:?}");

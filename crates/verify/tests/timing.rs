@@ -35,8 +35,9 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{FixedClock, HeaderSource, Provider, SignParams, Signer, Verifier};
+use bookhook_testkit::clock::fixed_at;
+use bookhook_testkit::secrets::STANDARD_SECRET;
+use bookhook_verify::{HeaderSource, Provider, SignParams, Signer, Verifier};
 
 const NOW: i64 = 1_780_000_000;
 const BODY: &[u8] =
@@ -82,9 +83,7 @@ struct Family {
 fn verifier(p: Provider, secret: &str) -> Verifier {
     Verifier::builder(p)
         .secret(secret)
-        .clock(FixedClock::new(
-            OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
-        ))
+        .clock(fixed_at(NOW))
         .build()
         .unwrap()
 }
@@ -118,7 +117,7 @@ fn calcom() -> Family {
 }
 
 fn standard() -> Family {
-    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let secret = STANDARD_SECRET;
     let signed = Signer::new(Provider::StandardWebhooks, secret)
         .unwrap()
         .sign(BODY, &SignParams::at(NOW).id("msg_timing"));

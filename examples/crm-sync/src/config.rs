@@ -1,9 +1,11 @@
 //! Configuration from the environment (see the README's table).
 //!
-//! Nothing is required: without any secret the service starts with every webhook route
-//! disabled (404). A variable that is *set* but unusable (an invalid secret, an address
-//! that does not parse) stops start-up with a message naming the variable, never its
-//! value.
+//! Reading the configuration requires nothing: `crm-sync inbox …` needs only `CRM_SYNC_DB`.
+//! Serving requires at least one provider's secret (see [`Config::require_provider`]). A
+//! variable that is *set* but unusable (an invalid secret, an address that does not parse)
+//! stops start-up with a message naming the variable, never its value.
+//!
+//! [`VARIABLES`] lists every variable with its default; `crm-sync --help` prints it.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -43,6 +45,146 @@ pub const SECRET_VARS: ByProvider<&str> = ByProvider {
     standard: "STANDARD_WEBHOOK_SECRET",
 };
 
+/// The shortest `CRM_SYNC_ADMIN_TOKEN` accepted: it is the only credential of the admin page.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
+
+/// One environment variable: its name, its default and what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    /// The name.
+    pub name: &'static str,
+    /// The default, as a person reads it.
+    pub default: &'static str,
+    /// What it does, in a few words.
+    pub meaning: &'static str,
+}
+
+const fn var(name: &'static str, default: &'static str, meaning: &'static str) -> Variable {
+    Variable {
+        name,
+        default,
+        meaning,
+    }
+}
+
+/// Every variable the service reads, in the README's order (`crm-sync --help` prints them).
+pub const VARIABLES: &[Variable] = &[
+    var("CRM_SYNC_ADDR", DEFAULT_ADDR, "listen address"),
+    var("CRM_SYNC_DB", DEFAULT_DB, "SQLite file of the inbox"),
+    var(
+        "SLATIS_WEBHOOK_SECRET",
+        "unset: route disabled",
+        "Slatis secret(s), comma-separated",
+    ),
+    var(
+        "SLOTFLOW_WEBHOOK_TOKEN",
+        "unset: route disabled",
+        "Slotflow URL token(s), comma-separated",
+    ),
+    var(
+        "BOOKABLE_WEBHOOK_SECRET",
+        "unset: route disabled",
+        "Bookable (Samna) secret(s)",
+    ),
+    var(
+        "SCHEDULINGKIT_WEBHOOK_SECRET",
+        "unset: route disabled",
+        "SchedulingKit secret(s)",
+    ),
+    var(
+        "CALCOM_WEBHOOK_SECRET",
+        "unset: route disabled",
+        "Cal.com secret(s)",
+    ),
+    var(
+        "CALENDLY_WEBHOOK_SIGNING_KEY",
+        "unset: route disabled",
+        "Calendly signing key(s)",
+    ),
+    var(
+        "STANDARD_WEBHOOK_SECRET",
+        "unset: route disabled",
+        "Standard Webhooks whsec_ secret(s)",
+    ),
+    var(
+        "HUBSPOT_TOKEN",
+        "unset: rows are stored and wait",
+        "HubSpot private-app token (Bearer)",
+    ),
+    var("HUBSPOT_BASE_URL", DEFAULT_HUBSPOT_BASE_URL, "CRM base URL"),
+    var(
+        "CRM_SYNC_SYNCHRONOUS",
+        "FULL",
+        "FULL or NORMAL: how hard commits are synced",
+    ),
+    var(
+        "CRM_SYNC_BODY_LIMIT",
+        "262144",
+        "largest accepted body, bytes",
+    ),
+    var(
+        "HUBSPOT_TIMEOUT_MS",
+        "10000",
+        "per-request timeout towards HubSpot",
+    ),
+    var("CRM_SYNC_RETRY_BASE_MS", "500", "first retry delay"),
+    var("CRM_SYNC_RETRY_MAX_MS", "60000", "longest retry delay"),
+    var("RUST_LOG", "info", "log filter"),
+    var(
+        "CRM_SYNC_LOG_FORMAT",
+        "plain text",
+        "json: one JSON object per line",
+    ),
+    var(
+        "CRM_SYNC_HEADER_TIMEOUT_SECS",
+        "10",
+        "time allowed to send complete request headers",
+    ),
+    var(
+        "CRM_SYNC_IDLE_TIMEOUT_SECS",
+        "60",
+        "idle keep-alive connections are closed after",
+    ),
+    var(
+        "CRM_SYNC_MAX_CONNECTIONS",
+        "3/4 of (file limit - 64), at most 10000",
+        "connections open at once",
+    ),
+    var(
+        "CRM_SYNC_ADMIN_TOKEN",
+        "unset: /admin answers 404",
+        "enables /admin and /admin/api (at least 16 characters)",
+    ),
+];
+
+/// The variables that enable a webhook route, in route order.
+pub fn provider_vars() -> impl Iterator<Item = &'static str> {
+    SECRET_VARS.iter().map(|(_, var)| *var)
+}
+
+/// `CRM_SYNC_ADMIN_TOKEN`. `Debug` never shows it.
+#[derive(Clone)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// The token as configured, for the admin module's constant-time comparison only.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An admin token for unit tests.
+#[cfg(test)]
+pub(crate) fn test_admin_token(token: &str) -> AdminToken {
+    AdminToken(token.to_owned())
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(REDACTED)")
+    }
+}
+
 /// One provider route and whether it is live.
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -52,6 +194,9 @@ pub struct Route {
     pub var: &'static str,
     /// The verifier, or `None` when the variable is unset (the route is not mounted).
     pub verifier: Option<Verifier>,
+    /// How many secrets the variable lists (0 when unset): the rotation panel and
+    /// `crm_sync_secret_matches_total` show each index, used or not.
+    pub secrets: usize,
 }
 
 impl Route {
@@ -134,6 +279,8 @@ pub struct Config {
     pub crm: CrmConfig,
     /// Connection-level limits.
     pub connections: Connections,
+    /// `CRM_SYNC_ADMIN_TOKEN`: `None` keeps `/admin` off (404).
+    pub admin_token: Option<AdminToken>,
 }
 
 /// A variable is set to something unusable. The message names the variable and says
@@ -211,7 +358,9 @@ impl Config {
 
         let mut routes = Vec::with_capacity(Provider::ALL.len());
         for (provider, &var) in SECRET_VARS.iter() {
-            let verifier = match lookup(var)? {
+            let list = lookup(var)?;
+            let secrets = list.as_deref().map_or(0, |l| l.split(',').count());
+            let verifier = match list {
                 None => None,
                 Some(list) => Some(
                     Verifier::builder(provider)
@@ -229,6 +378,7 @@ impl Config {
                 provider,
                 var,
                 verifier,
+                secrets,
             });
         }
 
@@ -303,6 +453,16 @@ impl Config {
                 ),
             },
         };
+        let admin_token = match lookup("CRM_SYNC_ADMIN_TOKEN")? {
+            None => None,
+            Some(t) if t.trim().chars().count() < MIN_ADMIN_TOKEN_LEN => {
+                return Err(invalid(
+                    "CRM_SYNC_ADMIN_TOKEN",
+                    "expected at least 16 characters; unset it to keep /admin off",
+                ));
+            }
+            Some(t) => Some(AdminToken(t.trim().to_owned())),
+        };
         let crm = CrmConfig {
             token,
             base_url,
@@ -317,7 +477,42 @@ impl Config {
             routes,
             crm,
             connections,
+            admin_token,
         })
+    }
+
+    /// `CRM_SYNC_DB` alone: what the `inbox` subcommands need, so that they work even while
+    /// another variable is set to something the service would refuse.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming `CRM_SYNC_DB` if it is set but empty or not UTF-8.
+    pub fn db_path_from_env() -> Result<PathBuf, ConfigError> {
+        match std::env::var("CRM_SYNC_DB") {
+            Ok(p) if p.trim().is_empty() => Err(ConfigError {
+                var: "CRM_SYNC_DB",
+                reason: "empty; unset it for the default".to_owned(),
+            }),
+            Ok(p) => Ok(PathBuf::from(p)),
+            Err(std::env::VarError::NotPresent) => Ok(PathBuf::from(DEFAULT_DB)),
+            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError {
+                var: "CRM_SYNC_DB",
+                reason: "not valid UTF-8".to_owned(),
+            }),
+        }
+    }
+
+    /// Serving needs at least one live provider route: without one the service could only
+    /// answer 404, which is a configuration mistake, not a way to run.
+    ///
+    /// # Errors
+    ///
+    /// [`NoProvider`] naming every variable that would enable a route.
+    pub fn require_provider(&self) -> Result<(), NoProvider> {
+        match self.live_routes().next() {
+            Some(_) => Ok(()),
+            None => Err(NoProvider),
+        }
     }
 
     /// The routes whose secret is set.
@@ -325,6 +520,25 @@ impl Config {
         self.routes.iter().filter(|r| r.verifier.is_some())
     }
 }
+
+/// No provider's secret is set, so no webhook route would be live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoProvider;
+
+impl fmt::Display for NoProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no provider is configured: set at least one of ")?;
+        for (i, var) in provider_vars().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(var)?;
+        }
+        f.write_str(" (see crm-sync --help)")
+    }
+}
+
+impl std::error::Error for NoProvider {}
 
 fn number(
     lookup: &impl Fn(&'static str) -> Result<Option<String>, ConfigError>,
@@ -434,6 +648,53 @@ mod tests {
         ] {
             assert_eq!(config(&[(var, value)]).unwrap_err().var, var, "{var}");
         }
+    }
+
+    #[test]
+    fn every_variable_read_is_listed_with_its_default() {
+        let read = std::sync::Mutex::new(Vec::new());
+        Config::from_lookup(|var| {
+            read.lock().unwrap().push(var);
+            Ok(None)
+        })
+        .unwrap();
+        let listed: Vec<_> = VARIABLES.iter().map(|v| v.name).collect();
+        for var in read.into_inner().unwrap() {
+            assert!(listed.contains(&var), "{var} is read but not in VARIABLES");
+        }
+        let readme = include_str!("../README.md");
+        for v in VARIABLES {
+            assert!(
+                readme.contains(&format!("`{}`", v.name)),
+                "{} not in README",
+                v.name
+            );
+        }
+    }
+
+    #[test]
+    fn no_provider_names_every_provider_variable() {
+        let c = config(&[]).unwrap();
+        let msg = c.require_provider().unwrap_err().to_string();
+        for (_, var) in SECRET_VARS.iter() {
+            assert!(msg.contains(var), "{msg}");
+        }
+        assert!(!msg.contains('\n'));
+        let c = config(&[("CALCOM_WEBHOOK_SECRET", "calcom_secret")]).unwrap();
+        assert!(c.require_provider().is_ok());
+    }
+
+    #[test]
+    fn a_short_admin_token_is_refused_and_never_shown() {
+        let err = config(&[("CRM_SYNC_ADMIN_TOKEN", "short-token")]).unwrap_err();
+        assert_eq!(err.var, "CRM_SYNC_ADMIN_TOKEN");
+        assert!(!err.to_string().contains("short-token"));
+        let c = config(&[("CRM_SYNC_ADMIN_TOKEN", "a-long-enough-admin-token")]).unwrap();
+        assert_eq!(
+            c.admin_token.as_ref().unwrap().expose(),
+            "a-long-enough-admin-token"
+        );
+        assert!(!format!("{c:?}").contains("a-long-enough"));
     }
 
     #[test]

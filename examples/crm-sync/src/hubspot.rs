@@ -6,9 +6,11 @@
 //! that email and updates it otherwise, so sending the same input twice has the effect of
 //! sending it once.
 //!
-//! Answers are sorted into three [`Outcome`]s: delivered (2xx), retry later (429, 5xx,
-//! 408, connection errors and timeouts, with `Retry-After` when given) and refused for good
-//! (any other status).
+//! Answers are sorted into four [`Outcome`]s: delivered (2xx), retry later (429, 5xx,
+//! 408, connection errors and timeouts, with `Retry-After` when given), the token refused
+//! (401, 403: nothing about the rows, so the worker pauses) and refused for good (any
+//! other status). HubSpot's error message is kept, truncated, with the token cut out should
+//! HubSpot ever echo it.
 
 use std::fmt;
 use std::time::Duration;
@@ -68,7 +70,15 @@ pub enum Outcome {
         /// A short reason for the logs and the inbox.
         reason: String,
     },
-    /// Refused for good (e.g. 400 validation, 401 bad token): retrying cannot help.
+    /// 401 or 403: the token is expired, revoked or lacks a scope. Says nothing about the
+    /// rows: the worker pauses and keeps them pending.
+    Unauthorized {
+        /// The status.
+        status: u16,
+        /// A short reason: the status and HubSpot's `message`, truncated.
+        reason: String,
+    },
+    /// Refused for good (e.g. 400 validation): retrying cannot help.
     Rejected {
         /// The status.
         status: u16,
@@ -83,6 +93,7 @@ pub struct HubSpot {
     http: reqwest::Client,
     endpoint: reqwest::Url,
     authorization: HeaderValue,
+    token: HubSpotToken,
 }
 
 impl fmt::Debug for HubSpot {
@@ -128,6 +139,7 @@ impl HubSpot {
             http,
             endpoint,
             authorization,
+            token: token.clone(),
         })
     }
 
@@ -180,8 +192,10 @@ impl HubSpot {
         // The reason is informative only: a body that cannot be read does not change the
         // classification, which rests on the status.
         let text = response.text().await.unwrap_or_default();
-        let reason = error_reason(status, &text);
-        if status == 429 || status == 408 || response_is_server_error(status) {
+        let reason = redact(error_reason(status, &text), &self.token);
+        if status == 401 || status == 403 {
+            Outcome::Unauthorized { status, reason }
+        } else if status == 429 || status == 408 || response_is_server_error(status) {
             Outcome::Retry {
                 status: Some(status),
                 retry_after,
@@ -256,6 +270,14 @@ fn error_reason(status: u16, body: &str) -> String {
     truncate(reason, 200)
 }
 
+/// `reason` with every occurrence of the token replaced.
+fn redact(reason: String, token: &HubSpotToken) -> String {
+    if token.0.is_empty() || !reason.contains(&token.0) {
+        return reason;
+    }
+    reason.replace(&token.0, "[token]")
+}
+
 fn transport_reason(err: &reqwest::Error) -> String {
     let what = if err.is_timeout() {
         "timed out"
@@ -325,6 +347,13 @@ mod tests {
         assert_eq!(error_reason(502, "<html>bad gateway</html>"), "HTTP 502");
         let long = format!(r#"{{"message":"{}"}}"#, "é".repeat(500));
         assert_eq!(error_reason(400, &long).chars().count(), 201);
+    }
+
+    #[test]
+    fn a_reason_never_carries_the_token() {
+        let token = HubSpotToken::new("pat-na1-secret-value");
+        let reason = error_reason(401, r#"{"message":"token pat-na1-secret-value expired"}"#);
+        assert_eq!(redact(reason, &token), "HTTP 401: token [token] expired");
     }
 
     #[test]

@@ -2,14 +2,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod admin;
+pub mod cli;
 pub mod config;
 pub mod contact;
 pub mod dedupe;
 pub mod hubspot;
 pub mod inbox;
+pub mod metrics;
+pub mod rotation;
 pub mod routes;
+pub mod rows;
 pub mod server;
 pub mod stats;
+pub mod timing;
 pub mod worker;
 
 use std::fmt;
@@ -19,7 +25,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, NoProvider};
 use crate::hubspot::HubSpot;
 use crate::inbox::{Inbox, InboxError};
 use crate::routes::AppState;
@@ -37,6 +43,8 @@ pub enum RunError {
     Io(std::io::Error),
     /// The configuration cannot work on this machine (the message names the variable).
     Config(ConfigError),
+    /// No provider's secret is set: no webhook route would be live.
+    NoProvider(NoProvider),
 }
 
 impl fmt::Display for RunError {
@@ -46,6 +54,7 @@ impl fmt::Display for RunError {
             RunError::Crm(msg) => write!(f, "crm client: {msg}"),
             RunError::Io(err) => write!(f, "server: {err}"),
             RunError::Config(err) => write!(f, "{err}"),
+            RunError::NoProvider(err) => write!(f, "{err}"),
         }
     }
 }
@@ -60,13 +69,15 @@ impl std::error::Error for RunError {}
 ///
 /// # Errors
 ///
-/// [`RunError`] if the connection cap does not fit the file limit, the inbox cannot be
-/// opened, the CRM client cannot be built, or the server fails.
+/// [`RunError`] if no provider is configured, the connection cap does not fit the file
+/// limit, the inbox cannot be opened (a [`RunError::Config`] naming `CRM_SYNC_DB`), the CRM
+/// client cannot be built, or the server fails.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    config.require_provider().map_err(RunError::NoProvider)?;
     // Before anything opens a file: every connection is a descriptor.
     let nofile = server::raise_file_limit();
     let limits = config
@@ -89,11 +100,20 @@ pub async fn serve(
     };
 
     let db_path = config.db_path.clone();
+    let shown_path = format!(": {}", config.db_path.display());
     let durability = config.durability;
     let (inbox, writer) = tokio::task::spawn_blocking(move || Inbox::open(&db_path, durability))
         .await
         .map_err(|e| RunError::Inbox(InboxError::Sqlite(e.to_string())))?
-        .map_err(RunError::Inbox)?;
+        // Unreadable, not a database, a newer schema, no WAL: the variable is what to
+        // change. rusqlite appends the path to "unable to open": the message names the
+        // variable, not its value.
+        .map_err(|err| {
+            RunError::Config(ConfigError {
+                var: "CRM_SYNC_DB",
+                reason: format!("cannot open the inbox: {err}").replace(&shown_path, ""),
+            })
+        })?;
     tracing::info!(
         db = %config.db_path.display(),
         synchronous = durability.as_str(),
@@ -114,14 +134,40 @@ pub async fn serve(
         }
     }
 
+    let live: Vec<(bookhook_verify::Provider, usize)> = config
+        .live_routes()
+        .map(|r| (r.provider, r.secrets))
+        .collect();
+    let metrics = Arc::new(metrics::Metrics::new(
+        live.iter().copied(),
+        routes::route_templates(&config).iter().map(String::as_str),
+    ));
+    metrics.spawn_upkeep();
+    let crm_health = Arc::new(worker::CrmHealth::default());
     let state = AppState {
         inbox: inbox.clone(),
         stats: Arc::new(Stats::default()),
+        metrics,
+        crm: Arc::clone(&crm_health),
+        rotation: Arc::new(rotation::Rotation::new(
+            live.iter().map(|(p, n)| (p.as_str(), *n)),
+        )),
+        admin: config
+            .admin_token
+            .as_ref()
+            .map(|t| Arc::new(admin::Admin::new(t))),
     };
+    if state.admin.is_some() {
+        tracing::info!("admin page enabled at /admin");
+    }
     let app = routes::router(&config, state);
 
     let (stop_worker, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(Worker::new(inbox, crm, config.crm.retry).run(stop_rx));
+    let worker = tokio::spawn(
+        Worker::new(inbox, crm, config.crm.retry)
+            .with_health(crm_health)
+            .run(stop_rx),
+    );
 
     let addr = listener.local_addr().map_err(RunError::Io)?;
     tracing::info!("listening on {addr}");
@@ -138,25 +184,45 @@ pub async fn serve(
 }
 
 /// Resolves on ctrl-c (SIGINT) or, on Unix, SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+///
+/// The SIGTERM handler is installed when this is called, not when the future is first
+/// polled: the service logs `listening on` before the server polls it, and a SIGTERM sent
+/// in between (a supervisor stopping a just-started service) must still shut down cleanly
+/// rather than kill the process. Call it inside the runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("ctrl-c received; shutting down"),
-        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    async move {
+        #[cfg(unix)]
+        let (ctrl_c, terminate) = (received(interrupt), received(terminate));
+        #[cfg(not(unix))]
+        let ctrl_c = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => tracing::info!("ctrl-c received; shutting down"),
+            () = terminate => tracing::info!("SIGTERM received; shutting down"),
+        }
+    }
+}
+
+/// Resolves when `signal` is received; never when it could not be installed.
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }

@@ -8,6 +8,13 @@
 //! - 429, 5xx, 408, connection error, timeout: the rows stay `pending` (attempt count and
 //!   reason recorded) and the same batch is retried after `Retry-After` if HubSpot sent
 //!   one, else after a capped exponential backoff with jitter.
+//! - 401, 403: HubSpot refuses the *token*, which says nothing about the rows. The worker
+//!   **pauses**: the rows stay `pending` and untouched (no attempt counted), `/healthz`
+//!   answers 503 with the reason, `crm_sync_crm_paused` reads 1, an error is logged when
+//!   the pause starts and then at most once a minute, and the same batch is sent again as a
+//!   probe after a capped exponential backoff (the retry policy). The first answer that is
+//!   not 401/403 ends the pause: a token fixed on HubSpot's side resumes the worker without
+//!   a restart, and a restart with a new `HUBSPOT_TOKEN` starts unpaused.
 //! - any other status: the rows become `failed` with the status and reason, never retried.
 //!   A validation refusal (400, 409, 422) of a batch of several contacts is first split in
 //!   halves, so one bad email does not fail the others.
@@ -22,7 +29,10 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -142,12 +152,62 @@ fn is_validation_refusal(status: u16) -> bool {
     matches!(status, 400 | 409 | 422)
 }
 
+/// How often a pause is logged again while it lasts.
+pub const PAUSE_LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// Whether the worker is paused because HubSpot refuses the token; read by `/healthz`,
+/// `/metrics` and the admin page.
+#[derive(Debug, Default)]
+pub struct CrmHealth {
+    paused: AtomicBool,
+    reason: Mutex<Option<String>>,
+}
+
+impl CrmHealth {
+    /// `Some(one line)` while paused.
+    pub fn paused(&self) -> Option<String> {
+        if !self.paused.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Whether paused, without the reason.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    fn pause(&self, reason: String) {
+        *self.reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+        self.paused.store(true, Ordering::Relaxed);
+    }
+
+    fn resume(&self) {
+        self.paused.store(false, Ordering::Relaxed);
+        *self.reason.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// The pause's own state inside the worker.
+#[derive(Debug)]
+struct Pause {
+    backoff: Backoff,
+    since: Option<Instant>,
+    last_logged: Option<Instant>,
+    probes: u64,
+}
+
 /// Sends pending inbox rows to HubSpot until told to stop.
 #[derive(Debug)]
 pub struct Worker {
     inbox: Inbox,
     crm: Option<HubSpot>,
     backoff: Backoff,
+    health: Arc<CrmHealth>,
+    pause: Pause,
 }
 
 /// Whether the worker goes on.
@@ -164,6 +224,62 @@ impl Worker {
             inbox,
             crm,
             backoff: Backoff::new(retry),
+            health: Arc::new(CrmHealth::default()),
+            pause: Pause {
+                backoff: Backoff::new(retry),
+                since: None,
+                last_logged: None,
+                probes: 0,
+            },
+        }
+    }
+
+    /// Reports the pause through `health` (shared with the HTTP side).
+    pub fn with_health(mut self, health: Arc<CrmHealth>) -> Self {
+        self.health = health;
+        self
+    }
+
+    /// HubSpot refused the token: pause (or stay paused) and log at most once a minute.
+    fn paused(&mut self, status: u16, reason: &str) -> Duration {
+        let now = Instant::now();
+        self.pause.probes += 1;
+        if self.pause.since.is_none() {
+            self.pause.since = Some(now);
+            self.health.pause(format!(
+                "crm paused: HubSpot refuses the token (HTTP {status}); rows stay pending"
+            ));
+        }
+        if self
+            .pause
+            .last_logged
+            .is_none_or(|at| now.duration_since(at) >= PAUSE_LOG_EVERY)
+        {
+            self.pause.last_logged = Some(now);
+            tracing::error!(
+                status,
+                reason = %reason,
+                probes = self.pause.probes,
+                paused_secs = self.pause.since.map_or(0, |s| now.duration_since(s).as_secs()),
+                "crm refuses the token: worker paused, rows stay pending; fix HUBSPOT_TOKEN \
+                 (or its scopes) on HubSpot's side or restart with a new one"
+            );
+        }
+        self.pause.backoff.next_delay()
+    }
+
+    /// Any answer other than 401/403 ends a pause.
+    fn resumed(&mut self) {
+        if let Some(since) = self.pause.since.take() {
+            tracing::info!(
+                paused_secs = since.elapsed().as_secs(),
+                probes = self.pause.probes,
+                "crm accepts the token again: worker resumed"
+            );
+            self.health.resume();
+            self.pause.backoff.reset();
+            self.pause.last_logged = None;
+            self.pause.probes = 0;
         }
     }
 
@@ -223,7 +339,25 @@ impl Worker {
                 outcome = crm.upsert(&inputs) => outcome,
                 _ = shutdown.wait_for(|stop| *stop) => return Flow::Stop,
             };
+            crate::metrics::crm_request(match &outcome {
+                Outcome::Delivered { status }
+                | Outcome::Unauthorized { status, .. }
+                | Outcome::Rejected { status, .. } => Some(*status),
+                Outcome::Retry { status, .. } => *status,
+            });
+            if !matches!(outcome, Outcome::Unauthorized { .. }) {
+                self.resumed();
+            }
             match outcome {
+                Outcome::Unauthorized { status, reason } => {
+                    // Not the rows' fault: leave them untouched and probe again later
+                    // with the same batch.
+                    let delay = self.paused(status, &reason);
+                    groups.push(group);
+                    if let Flow::Stop = sleep_or_stop(delay, shutdown).await {
+                        return Flow::Stop;
+                    }
+                }
                 Outcome::Delivered { status } => {
                     self.backoff.reset();
                     tracing::info!(

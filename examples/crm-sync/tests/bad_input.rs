@@ -22,9 +22,8 @@ struct InProcess {
 impl InProcess {
     async fn start(fake: &FakeHubSpot) -> Self {
         let (dir, db) = temp_db();
-        let mut vars: HashMap<&'static str, String> = SECRETS
-            .iter()
-            .map(|(_, var, value)| (*var, (*value).to_owned()))
+        let mut vars: HashMap<&'static str, String> = secrets()
+            .map(|(_, var, value)| (var, value.to_owned()))
             .collect();
         vars.insert("CRM_SYNC_DB", db.display().to_string());
         vars.insert("HUBSPOT_TOKEN", TOKEN.to_owned());

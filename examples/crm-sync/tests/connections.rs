@@ -285,6 +285,7 @@ async fn at_the_connection_cap_the_next_connection_waits_until_one_closes() {
 fn a_connection_cap_the_file_limit_cannot_hold_is_refused_at_start() {
     let (_dir, db) = temp_db();
     let output = ServiceBuilder::new(&db)
+        .env("SLATIS_WEBHOOK_SECRET", secret(Provider::Slatis))
         .env("CRM_SYNC_MAX_CONNECTIONS", "5000")
         .hard_file_limit(1024)
         .command()

@@ -226,3 +226,112 @@ async fn a_hanging_crm_never_slows_the_acknowledgements() {
     assert_eq!(fake.requests().len(), 1, "still waiting on the first call");
     assert_eq!(service.stats(&client).await["pending"], 51);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_pauses_the_worker_fails_nothing_and_resumes_when_it_is_accepted() {
+    const ROWS: usize = 12;
+    let fake = FakeHubSpot::start().await;
+    fake.set_default(Answer::Status(401));
+    let (_dir, db) = temp_db();
+    let service = slatis_service(&fake, &db);
+    let client = client();
+    for i in 0..ROWS {
+        assert_eq!(
+            send(&client, &service, i, &format!("paused-{i}@example.com")).await,
+            202
+        );
+    }
+    // Paused: /healthz 503 with the reason, the gauge at 1, probes repeated with backoff.
+    let reason = eventually("healthz 503", Duration::from_secs(20), async || {
+        let res = client.get(service.url("/healthz")).send().await.unwrap();
+        (res.status() == 503).then_some(())?;
+        Some(res.text().await.unwrap())
+    })
+    .await;
+    assert_eq!(
+        reason,
+        "crm paused: HubSpot refuses the token (HTTP 401); rows stay pending"
+    );
+    assert!(!reason.contains(TOKEN));
+    eventually("several probes", Duration::from_secs(20), async || {
+        (fake.requests().len() >= 4).then_some(())
+    })
+    .await;
+    let m = service.metrics(&client).await;
+    assert_eq!(m["crm_sync_crm_paused"], 1.0);
+    assert!(m[r#"crm_sync_crm_requests_total{status="401"}"#] >= 4.0);
+    let stats = service.stats(&client).await;
+    assert_eq!(
+        (stats["pending"].as_u64(), stats["failed"].as_u64()),
+        (Some(ROWS as u64), Some(0)),
+        "{stats}"
+    );
+    // Rows untouched: no attempt counted, no reason written.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (attempts, reasons): (i64, i64) = conn
+        .query_row(
+            "SELECT SUM(attempts), COUNT(reason) FROM deliveries",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((attempts, reasons), (0, 0));
+    // Backoff: the probes spread out (50 ms doubling to 400 ms here), not a hot loop.
+    let requests = fake.requests();
+    let last = &requests[requests.len() - 2..];
+    assert!(
+        last[1].at - last[0].at >= Duration::from_millis(100),
+        "{:?}",
+        last[1].at - last[0].at
+    );
+
+    // The token "comes back".
+    fake.set_default(Answer::Status(200));
+    let stats = eventually("every row delivered", Duration::from_secs(20), async || {
+        let s = service.stats(&client).await;
+        (s["delivered"] == ROWS as u64).then_some(s)
+    })
+    .await;
+    assert_eq!(stats["failed"], 0, "{stats}");
+    let health = client.get(service.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(service.metrics(&client).await["crm_sync_crm_paused"], 0.0);
+    let logs = service.logs();
+    let paused_logs = logs
+        .iter()
+        .filter(|l| l.contains("crm refuses the token"))
+        .count();
+    assert_eq!(
+        paused_logs,
+        1,
+        "logged once a minute, not per probe or row:\n{}",
+        logs.join("\n")
+    );
+    assert!(logs.iter().any(|l| l.contains("worker resumed")));
+    assert!(logs.iter().all(|l| !l.contains(TOKEN)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_403_pauses_too_and_a_restart_with_a_good_token_delivers() {
+    let fake = FakeHubSpot::start().await;
+    fake.set_default(Answer::Status(403));
+    let (_dir, db) = temp_db();
+    let service = slatis_service(&fake, &db);
+    let client = client();
+    assert_eq!(send(&client, &service, 0, "scoped@example.com").await, 202);
+    eventually("paused", Duration::from_secs(20), async || {
+        let res = client.get(service.url("/healthz")).send().await.unwrap();
+        (res.status() == 503).then_some(())
+    })
+    .await;
+    assert!(service.terminate().success());
+    fake.set_default(Answer::Status(200));
+    let service = slatis_service(&fake, &db);
+    eventually(
+        "delivered after restart",
+        Duration::from_secs(20),
+        async || (service.stats(&client).await["delivered"] == 1).then_some(()),
+    )
+    .await;
+    assert_eq!(db_statuses(&db)[0].1, "delivered");
+}

@@ -91,7 +91,7 @@ async fn every_provider_reaches_the_crm_as_its_attendee_with_the_bearer_token() 
 
     // No secret, no token in the logs.
     let logs = service.logs().join("\n");
-    for (_, _, secret) in SECRETS {
+    for (_, _, secret) in secrets() {
         assert!(!logs.contains(secret), "a secret leaked into the logs");
     }
     assert!(!logs.contains(TOKEN), "the token leaked into the logs");
@@ -116,14 +116,7 @@ async fn redeliveries_with_new_timestamps_and_signatures_cause_one_upsert() {
         Provider::StandardWebhooks,
     ] {
         let body = samples::booking_created(provider).as_bytes();
-        let params = |t: i64| {
-            let p = SignParams::at(t);
-            match provider {
-                Provider::StandardWebhooks => p.id("msg_redelivered_1"),
-                Provider::SchedulingKit => p.id("dlv_redelivered_1").event_type("booking.created"),
-                _ => p,
-            }
-        };
+        let params = |t: i64| with_metadata(provider, SignParams::at(t), "redelivered_1");
         let first = Signed::new(provider, body, &params(now - 30));
         let retry = Signed::new(provider, body, &params(now));
         let (s1, t1) = first.send(&client, &service).await;

@@ -9,9 +9,10 @@ mod support;
 
 use std::time::Duration;
 
-use bookhook_integration::raw_http::{self, exchange, get, set};
-use bookhook_verify::{MAX_SIGNATURES, Provider, SignParams, Signer};
-use support::{SECRETS, ServiceBuilder, secret, temp_db};
+use bookhook_testkit::clock::now;
+use bookhook_testkit::raw_http::{self, exchange, get, set};
+use bookhook_verify::{MAX_SIGNATURES, Provider, SignParams};
+use support::{ServiceBuilder, Signed, secret, secrets, temp_db};
 
 /// `CRM_SYNC_BODY_LIMIT` for these tests: small, so the at-limit cases stay cheap.
 const LIMIT: usize = 4096;
@@ -26,30 +27,16 @@ const BODY_TIMEOUT: Duration = bookhook_axum::DEFAULT_BODY_TIMEOUT;
 /// A value a client puts in headers, which no log line may repeat.
 const MARKER: &str = "HOSTILEMARKER";
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// What `provider` sends for `body`: path (with query) and headers.
+/// What `provider` sends for `body`: path (with query) and headers as raw bytes.
 fn signed(
     provider: Provider,
     body: &[u8],
     params: &SignParams,
 ) -> (String, Vec<(String, Vec<u8>)>) {
-    let signed = Signer::new(provider, secret(provider))
-        .unwrap()
-        .sign(body, params);
-    let mut path = format!("/webhooks/{}", provider.as_str());
-    if let Some(q) = signed.query() {
-        path = format!("{path}?{q}");
-    }
-    let headers = signed
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.clone().into_bytes()))
+    let Signed { path, headers, .. } = Signed::new(provider, body, params);
+    let headers = headers
+        .into_iter()
+        .map(|(n, v)| (n, v.into_bytes()))
         .collect();
     (path, headers)
 }
@@ -380,7 +367,7 @@ fn hostile_requests_get_the_documented_status_at_a_bounded_cost_and_leave_no_sec
         logs.contains("webhook refused"),
         "refusals are logged:\n{logs}"
     );
-    for (_, var, value) in SECRETS {
+    for (_, var, value) in secrets() {
         assert!(!logs.contains(value), "the logs contain {var}'s value");
         if let Some(b64) = value.strip_prefix("whsec_") {
             assert!(!logs.contains(b64), "the logs contain {var}'s key");

@@ -2,11 +2,10 @@
 //! `whsec_` secrets (a sender moving to `v1a` signatures), and refuses a `whsk_` signing key
 //! naming the variable, never the key.
 
-use bookhook_integration::cases::{PUBLIC_KEY_A, SECRET_KEY_A};
+use bookhook_testkit::secrets::{PUBLIC_KEY_A, SECRET_KEY_A, STANDARD_SECRET as HMAC_SECRET};
 use bookhook_verify::{KeyKind, Provider, SignParams, Signer};
 use crm_sync::config::{Config, ConfigError};
 
-const HMAC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const VAR: &str = "STANDARD_WEBHOOK_SECRET";
 
 fn config(value: &str) -> Result<Config, ConfigError> {

@@ -1,68 +1,64 @@
-//! What the verify benchmarks share: the signed deliveries, the verifiers and the floor.
+//! What the verify benchmarks share beyond `bookhook-testkit`'s bench fixtures: the
+//! verifiers, the floor per scheme and the `v1a` floor.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{FixedClock, Provider, Verifier};
+use bookhook_testkit::clock::verifier_at;
+use bookhook_testkit::secrets::SECRETS;
+use bookhook_verify::{ByProvider, Provider, Verifier};
 use ed25519_dalek::{Signature, VerifyingKey};
 
-// `pub` items for `bookhook-bench`, which includes the same file; private in a bench.
-#[allow(unreachable_pub)]
-mod fixtures;
-pub(crate) use fixtures::{Floor, SIZES, body, delivery_headers};
+pub(crate) use bookhook_testkit::bench::{
+    Floor, MESSAGE_ID as ID, NOW, ROTATION, SIZES, body, delivery_headers,
+};
+/// A Standard Webhooks `v1a` key pair (the reference server's published example): the
+/// sender's `whsk_` secret key and the receiver's `whpk_` public key.
+pub(crate) use bookhook_testkit::secrets::{
+    PUBLIC_KEY_A as V1A_PUBLIC_KEY, SECRET_KEY_A as V1A_SECRET_KEY,
+};
 
-/// When the deliveries are signed, and what the verifiers' clocks say.
-pub(crate) const NOW: i64 = 1_780_000_000;
-pub(crate) const ID: &str = "msg_2xQ7ZbN3kHc8sVd1pLmW4tRy9aE";
-
-/// Each signed scheme with a secret in the form the provider issues it.
+/// Each signed scheme with its current test secret.
 pub(crate) const SCHEMES: [(Provider, &str); 6] = [
-    (Provider::Slatis, "whsec_slatis_bench_secret"),
-    (Provider::Bookable, "wh_sec_bookable_bench_secret"),
-    (Provider::SchedulingKit, "schedulingkit-bench-secret"),
-    (Provider::CalCom, "calcom-bench-secret"),
-    (Provider::Calendly, "calendly-bench-secret"),
-    (
-        Provider::StandardWebhooks,
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    ),
-];
-
-/// Three active Standard Webhooks secrets; deliveries are signed with the last, so a
-/// verifier has to try all three.
-pub(crate) const ROTATION: [&str; 3] = [
-    "whsec_c2Vjb25kLXNlY3JldC1vZi1zdGFuZGFyZA==",
-    "whsec_dGhpcmQtc2VjcmV0LW9mLXN0YW5kYXJkLXdo",
-    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    (Provider::Slatis, SECRETS.slatis.current),
+    (Provider::Bookable, SECRETS.bookable.current),
+    (Provider::SchedulingKit, SECRETS.schedulingkit.current),
+    (Provider::CalCom, SECRETS.calcom.current),
+    (Provider::Calendly, SECRETS.calendly.current),
+    (Provider::StandardWebhooks, SECRETS.standard.current),
 ];
 
 pub(crate) fn verifier(provider: Provider, secrets: &[&str]) -> Verifier {
-    let at = OffsetDateTime::from_unix_timestamp(NOW).expect("valid time");
-    secrets
-        .iter()
-        .fold(Verifier::builder(provider), |b, s| b.secret(s))
-        .clock(FixedClock::new(at))
-        .build()
-        .expect("valid secrets")
+    verifier_at(provider, secrets, NOW)
 }
+
+/// What each scheme signs before the body: nothing, `<t>.`, or Standard Webhooks'
+/// `<id>.<t>.` with a base64 key (`None`: Slotflow signs nothing).
+#[derive(Clone, Copy)]
+enum Signs {
+    Body,
+    TimestampDotBody,
+    Standard,
+}
+
+const SIGNS: ByProvider<Option<Signs>> = ByProvider {
+    slatis: Some(Signs::Body),
+    slotflow: None,
+    bookable: Some(Signs::TimestampDotBody),
+    schedulingkit: Some(Signs::Body),
+    calcom: Some(Signs::Body),
+    calendly: Some(Signs::TimestampDotBody),
+    standard: Some(Signs::Standard),
+};
 
 /// The floor for `provider`'s signed content.
 pub(crate) fn floor(provider: Provider, secret: &str, body: &[u8]) -> Floor {
     let t = NOW.to_string();
-    match provider {
-        Provider::StandardWebhooks => Floor::standard(secret, ID, NOW, body),
-        Provider::Bookable | Provider::Calendly => {
-            Floor::new(secret.as_bytes(), &[t.as_bytes(), b"."], body)
-        }
-        _ => Floor::new(secret.as_bytes(), &[], body),
+    match SIGNS.get(provider).expect("a signed scheme") {
+        Signs::Standard => Floor::standard(secret, ID, NOW, body),
+        Signs::TimestampDotBody => Floor::new(secret.as_bytes(), &[t.as_bytes(), b"."], body),
+        Signs::Body => Floor::new(secret.as_bytes(), &[], body),
     }
 }
-
-/// A Standard Webhooks `v1a` key pair (the reference server's published example): the
-/// sender's `whsk_` secret key and the receiver's `whpk_` public key.
-pub(crate) const V1A_SECRET_KEY: &str =
-    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
-pub(crate) const V1A_PUBLIC_KEY: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
 
 /// The floor of a `v1a` delivery: what any correct receiver must do — a bare
 /// `ed25519-dalek` `verify_strict` of the signed bytes (`id.timestamp.body`, already

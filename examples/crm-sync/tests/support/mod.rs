@@ -17,57 +17,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bookhook_events::BookingEvent;
-use bookhook_verify::{Provider, SignParams, Signer};
+pub use bookhook_testkit::secrets::secret;
+use bookhook_testkit::signing::sign_with;
+use bookhook_verify::{ByProvider, Provider, SignParams, Signer};
+use crm_sync::config::SECRET_VARS;
 use serde_json::Value;
 
-/// Secrets for every provider, as the service's environment gets them.
-pub const SECRETS: [(Provider, &str, &str); 7] = [
-    (
-        Provider::Slatis,
-        "SLATIS_WEBHOOK_SECRET",
-        "whsec_test_slatis_secret",
-    ),
-    (
-        Provider::Slotflow,
-        "SLOTFLOW_WEBHOOK_TOKEN",
-        "slotflow-token-0123456789abcdef",
-    ),
-    (
-        Provider::Bookable,
-        "BOOKABLE_WEBHOOK_SECRET",
-        "wh_sec_test_bookable_secret",
-    ),
-    (
-        Provider::SchedulingKit,
-        "SCHEDULINGKIT_WEBHOOK_SECRET",
-        "sk_test_secret",
-    ),
-    (
-        Provider::CalCom,
-        "CALCOM_WEBHOOK_SECRET",
-        "calcom_test_secret",
-    ),
-    (
-        Provider::Calendly,
-        "CALENDLY_WEBHOOK_SIGNING_KEY",
-        "calendly_test_key",
-    ),
-    (
-        Provider::StandardWebhooks,
-        "STANDARD_WEBHOOK_SECRET",
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    ),
-];
+/// Every provider's secret variable (crm-sync's own `SECRET_VARS`) and its current test
+/// secret, as the service's environment gets them.
+pub fn secrets() -> impl Iterator<Item = (Provider, &'static str, &'static str)> {
+    SECRET_VARS.iter().map(|(p, var)| (p, *var, secret(p)))
+}
 
 pub const TOKEN: &str = "pat-test-token-123";
-
-pub fn secret(provider: Provider) -> &'static str {
-    SECRETS
-        .iter()
-        .find(|(p, _, _)| *p == provider)
-        .map(|(_, _, s)| *s)
-        .unwrap()
-}
 
 /// Waits until `check` returns `Some`, polling every 20 ms, for at most `within`.
 pub async fn eventually<T>(
@@ -315,7 +277,7 @@ impl ServiceBuilder {
 
     /// Every provider's secret.
     pub fn all_secrets(mut self) -> Self {
-        for (_, var, value) in SECRETS {
+        for (_, var, value) in secrets() {
             self.env.push((var.to_owned(), value.to_owned()));
         }
         self
@@ -492,32 +454,21 @@ pub struct Signed {
 
 impl Signed {
     pub fn new(provider: Provider, body: &[u8], params: &SignParams) -> Self {
-        let signed = Signer::new(provider, secret(provider))
-            .unwrap()
-            .sign(body, params);
-        let mut path = format!("/webhooks/{}", provider.as_str());
-        if let Some(q) = signed.query() {
-            path = format!("{path}?{q}");
-        }
+        let signer = Signer::new(provider, secret(provider)).unwrap();
+        let (headers, query) = sign_with(&signer, body, params);
+        let path = match query {
+            Some(q) => format!("/webhooks/{}?{q}", provider.as_str()),
+            None => format!("/webhooks/{}", provider.as_str()),
+        };
         Signed {
             path,
-            headers: signed
-                .headers()
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
+            headers,
             body: body.to_vec(),
         }
     }
 
     pub fn now(provider: Provider, body: &[u8]) -> Self {
-        let params = match provider {
-            Provider::StandardWebhooks => SignParams::now().id(format!("msg_{}", fnv(body))),
-            Provider::SchedulingKit => SignParams::now()
-                .id(format!("dlv_{}", fnv(body)))
-                .event_type("booking.created"),
-            _ => SignParams::now(),
-        };
+        let params = with_metadata(provider, SignParams::now(), fnv(body));
         Self::new(provider, body, &params)
     }
 
@@ -532,6 +483,35 @@ impl Signed {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.text().await.unwrap())
+    }
+}
+
+/// The delivery id prefix of each provider whose scheme sends an id, and the event type
+/// SchedulingKit sends in a header (its samples are booking-created).
+const METADATA: ByProvider<(Option<&str>, Option<&str>)> = ByProvider {
+    slatis: (None, None),
+    slotflow: (None, None),
+    bookable: (None, None),
+    schedulingkit: (Some("dlv"), Some("booking.created")),
+    calcom: (None, None),
+    calendly: (None, None),
+    standard: (Some("msg"), None),
+};
+
+/// `params` with the delivery id (`<prefix>_<id>`) and event type `provider` sends.
+pub fn with_metadata(
+    provider: Provider,
+    params: SignParams,
+    id: impl std::fmt::Display,
+) -> SignParams {
+    let (prefix, event_type) = *METADATA.get(provider);
+    let params = match prefix {
+        Some(prefix) => params.id(format!("{prefix}_{id}")),
+        None => params,
+    };
+    match event_type {
+        Some(event_type) => params.event_type(event_type),
+        None => params,
     }
 }
 
@@ -591,6 +571,62 @@ pub fn db_statuses(db: &Path) -> Vec<(String, String, String)> {
         .unwrap()
 }
 
+// ---------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------
+
+/// What one `crm-sync …` run printed, and its exit code.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs the real binary with `args` and only `CRM_SYNC_DB` (plus `env`) set; at most 30 s.
+pub fn crm_sync(db: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crm-sync"))
+        .env_clear()
+        .env("CRM_SYNC_DB", db)
+        .envs(env.iter().copied())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn crm-sync");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("crm-sync {args:?} did not exit within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Rows by status, counted straight in the SQLite file.
+pub fn db_counts(db: &Path) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for (_, status, _) in db_statuses(db) {
+        *counts.entry(status).or_insert(0) += 1;
+    }
+    counts
+}
+
 /// Parses Prometheus text into `series -> value`, with each series' labels sorted by name
 /// (`name{a="1",b="2"}`), asserting every line is a comment or a sample.
 pub fn parse_prometheus(text: &str) -> std::collections::BTreeMap<String, f64> {
@@ -619,4 +655,101 @@ pub fn parse_prometheus(text: &str) -> std::collections::BTreeMap<String, f64> {
         out.insert(key, value);
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------
+// Headless Chromium through chromedriver (WebDriver)
+// ---------------------------------------------------------------------------------------
+
+/// What to install when the browser is missing (`scripts/install-test-deps.sh` does it).
+pub const BROWSER_INSTALL: &str = "apt-get update && apt-get install -y chromium chromium-driver   (or: scripts/install-test-deps.sh, as root)";
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+}
+
+/// A headless Chromium driven over WebDriver; chromedriver is killed on drop.
+pub struct Browser {
+    pub client: fantoccini::Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free 127.0.0.1 port and a Chromium session with a fresh
+    /// profile. `None` (after printing what to install) when either program is missing and
+    /// `CI` is unset; with `CI` set a missing browser is a failure.
+    pub async fn start() -> Option<Browser> {
+        let (Some(chromium), Some(chromedriver)) =
+            (find_program("chromium"), find_program("chromedriver"))
+        else {
+            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+            assert!(
+                !ci,
+                "CI is set and headless Chromium is missing; install it: {BROWSER_INSTALL}"
+            );
+            eprintln!(
+                "SKIPPED: headless Chromium or chromedriver is missing; install: {BROWSER_INSTALL}"
+            );
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let plain = reqwest::Client::new();
+        eventually("chromedriver ready", Duration::from_secs(20), async || {
+            let res = plain.get(format!("{url}/status")).send().await.ok()?;
+            res.status().is_success().then_some(())
+        })
+        .await;
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "chrome".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=1280,1100",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let client = fantoccini::ClientBuilder::new(
+            hyper_util::client::legacy::connect::HttpConnector::new(),
+        )
+        .capabilities(caps)
+        .connect(&url)
+        .await
+        .expect("a Chromium session");
+        Some(Browser {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
 }

@@ -1,9 +1,12 @@
-//! Loading `tests/vectors/*.json`.
+//! Typed loaders of `tests/vectors/*.json`, compiled in (`include_str!`), so a test needs no
+//! path at run time.
 
-use bookhook_verify::time::OffsetDateTime;
-use bookhook_verify::{FixedClock, Provider, Verifier};
+use bookhook_verify::{Provider, Verifier};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::clock::fixed_at;
 
 /// A valid delivery computed with openssl by `tests/vectors/generate.sh`.
 #[derive(Debug, Clone, Deserialize)]
@@ -61,9 +64,7 @@ impl Delivery {
     pub fn verifier(&self) -> Verifier {
         let builder = Verifier::builder(self.provider()).secret(&self.secret);
         match self.now {
-            Some(now) => builder.clock(FixedClock::new(
-                OffsetDateTime::from_unix_timestamp(now).expect("valid time"),
-            )),
+            Some(now) => builder.clock(fixed_at(now)),
             None => builder,
         }
         .build()
@@ -71,16 +72,21 @@ impl Delivery {
     }
 }
 
-#[derive(Deserialize)]
-struct DeliveriesFile {
-    deliveries: Vec<Delivery>,
+/// The array under `key` of the vector file `file` (its text `json`), each element typed.
+fn load<T: DeserializeOwned>(json: &str, file: &str, key: &str) -> Vec<T> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{file} is not JSON: {e}"));
+    serde_json::from_value(value[key].take())
+        .unwrap_or_else(|e| panic!("{file}: `{key}` is not a list of vectors: {e}"))
 }
 
 /// Every valid delivery of `tests/vectors/deliveries.json`.
 pub fn deliveries() -> Vec<Delivery> {
-    let file: DeliveriesFile = serde_json::from_str(include_str!("../vectors/deliveries.json"))
-        .expect("deliveries.json is valid");
-    file.deliveries
+    load(
+        include_str!("../../../tests/vectors/deliveries.json"),
+        "deliveries.json",
+        "deliveries",
+    )
 }
 
 /// An RFC 4231 HMAC-SHA-256 test case.
@@ -99,16 +105,13 @@ pub struct Rfc4231Case {
     pub truncated_bits: Option<u32>,
 }
 
-#[derive(Deserialize)]
-struct Rfc4231File {
-    cases: Vec<Rfc4231Case>,
-}
-
 /// RFC 4231's HMAC-SHA-256 cases.
 pub fn rfc4231() -> Vec<Rfc4231Case> {
-    let file: Rfc4231File = serde_json::from_str(include_str!("../vectors/rfc4231.json"))
-        .expect("rfc4231.json is valid");
-    file.cases
+    load(
+        include_str!("../../../tests/vectors/rfc4231.json"),
+        "rfc4231.json",
+        "cases",
+    )
 }
 
 /// A Standard Webhooks `v1a` (ed25519) delivery from `tests/vectors/standard_v1a.json`: keys
@@ -164,21 +167,16 @@ impl V1aVector {
             .fold(Verifier::builder(Provider::StandardWebhooks), |b, s| {
                 b.secret(s)
             })
-            .clock(FixedClock::new(
-                OffsetDateTime::from_unix_timestamp(self.timestamp).expect("valid time"),
-            ))
+            .clock(fixed_at(self.timestamp))
             .build()
     }
 }
 
-#[derive(Deserialize)]
-struct V1aFile {
-    vectors: Vec<V1aVector>,
-}
-
 /// Every delivery of `tests/vectors/standard_v1a.json`.
 pub fn standard_v1a() -> Vec<V1aVector> {
-    let file: V1aFile = serde_json::from_str(include_str!("../vectors/standard_v1a.json"))
-        .expect("standard_v1a.json is valid");
-    file.vectors
+    load(
+        include_str!("../../../tests/vectors/standard_v1a.json"),
+        "standard_v1a.json",
+        "vectors",
+    )
 }

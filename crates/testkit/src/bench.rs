@@ -1,15 +1,31 @@
-//! The fixtures every bookhook benchmark measures with: the deliveries and the floor.
+//! The fixtures every bookhook benchmark measures with: the deliveries, the secrets and the
+//! floor.
 //!
-//! One file for two crates: `bookhook-verify`'s benches include it as a module, and
-//! `bookhook-bench` (the peer comparison and load tools, which depend on `bookhook-verify`
-//! and so cannot be its dev-dependency) includes it with `#[path]`. The floor and the
-//! deliveries are then the same in every table of `BENCHMARKS.md`.
+//! `bookhook-verify`'s benches and `bookhook-bench` (the peer comparison and load tools) both
+//! take them from here, so the floor and the deliveries are the same in every table of
+//! `BENCHMARKS.md`.
 
 use base64::Engine as _;
 use bookhook_verify::{Provider, SignParams, Signer};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::secrets::{SECRETS, STANDARD_SECRET};
+
+/// When the deliveries are signed, and what the verifiers' clocks say.
+pub const NOW: i64 = 1_780_000_000;
+
+/// A message id as Svix sends them.
+pub const MESSAGE_ID: &str = "msg_2xQ7ZbN3kHc8sVd1pLmW4tRy9aE";
+
+/// Three active Standard Webhooks secrets, the one deliveries are signed with last, so a
+/// verifier has to try all three.
+pub const ROTATION: [&str; 3] = [
+    SECRETS.standard.previous,
+    "whsec_dGhpcmQtc2VjcmV0LW9mLXN0YW5kYXJkLXdo",
+    STANDARD_SECRET,
+];
 
 /// The body sizes measured: a small delivery, a typical one, a large one, and the default
 /// body limit of the adapters.

@@ -7,6 +7,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use bookhook_verify::{Provider, SignParams};
+
+use crate::clock::now;
+use crate::headers::Pairs;
+use crate::secrets::secret;
+
 /// Headers as raw name/value bytes, in order.
 pub type RawHeaders = Vec<(String, Vec<u8>)>;
 
@@ -33,6 +39,15 @@ pub fn post(path: &str, headers: &[(String, Vec<u8>)], body: &[u8]) -> Vec<u8> {
 /// returns (status, body, time taken). Status 0 means no parsable response.
 pub fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> (u16, String, Duration) {
     let start = Instant::now();
+    // A server may answer (and close) before reading everything: a failed write is fine.
+    let (_, response) = send(addr, request, timeout);
+    parse(&response, start.elapsed())
+}
+
+/// Sends `request` to `addr` and reads the response until the server closes the connection
+/// (both bounded by `timeout`); returns whether the whole request was written, and the raw
+/// response.
+pub fn send(addr: SocketAddr, request: &[u8], timeout: Duration) -> (std::io::Result<()>, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).expect("connect to the server under test");
     stream
         .set_read_timeout(Some(timeout))
@@ -40,11 +55,10 @@ pub fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> (u16, St
     stream
         .set_write_timeout(Some(timeout))
         .expect("set write timeout");
-    // A server may answer (and close) before reading everything: a failed write is fine.
-    let _ = stream.write_all(request);
+    let written = stream.write_all(request);
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
-    parse(&response, start.elapsed())
+    (written, response)
 }
 
 /// A slowloris client: sends `request`'s head, then its last `body_len` bytes one every
@@ -114,4 +128,16 @@ pub fn get(headers: &[(String, Vec<u8>)], name: &str) -> String {
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .expect("header present");
     String::from_utf8(v.clone()).expect("header is text")
+}
+
+/// The headers (as raw bytes) and query string `provider` sends for `body`, signed now with
+/// its current test secret ([`secret`]), delivery id `msg_raw_1`.
+pub fn signed_now(provider: Provider, body: &[u8]) -> (RawHeaders, Option<String>) {
+    let (Pairs(headers), query) = Pairs::signed(
+        provider,
+        secret(provider),
+        body,
+        &SignParams::at(now()).id("msg_raw_1"),
+    );
+    (headers, query)
 }

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "bench")]
+pub mod bench;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod clock;
+pub mod headers;
+pub mod raw_http;
+#[cfg(feature = "redis-server")]
+pub mod redis_server;
+pub mod secrets;
+pub mod signing;
+#[cfg(feature = "vectors")]
+pub mod vectors;
