@@ -3,7 +3,7 @@
 # benchmarks (`cargo bench --workspace --no-run`).
 #
 #   scripts/bench.sh                  # everything (about 16 minutes on 2 cores)
-#   scripts/bench.sh verify peers     # only some sections: verify peers chart adapters crm
+#   scripts/bench.sh verify peers     # only some sections: verify peers chart adapters crm replay
 #   scripts/bench.sh before-after     # the verify core before the performance work vs now
 #   scripts/bench.sh crm-before-after # crm-sync acks/s and p99 at BENCH_CRM_BEFORE vs now,
 #                                     # alternating rounds; then the /metrics scrape time
@@ -439,6 +439,47 @@ before_after() {
     fi
 }
 
+# The replay guard (issue 17): its own cost in criterion, then in the axum server, paired,
+# with every delivery new (`--unique-ids`: a repeated one would measure the duplicate path).
+replay() {
+    criterion_bench bookhook-replay guard
+    cargo build --release -p bookhook-bench --bins
+    local redis_dir="" redis_pid="" redis_port=16379
+    if command -v redis-server >/dev/null; then
+        redis_dir=$(mktemp -d)
+        # On the load generator's core: the server's core stays the server's alone.
+        "${PIN1[@]}" redis-server --bind 127.0.0.1 --port $redis_port --dir "$redis_dir" \
+            --save "" --appendonly no >/dev/null & redis_pid=$!
+        PIDS+=("$redis_pid")
+        wait_port 127.0.0.1 $redis_port
+        export BENCH_REDIS_URL="redis://127.0.0.1:$redis_port/"
+    else
+        echo "redis-server missing: the Redis guard is not measured (scripts/install-test-deps.sh)" >&2
+    fi
+    "${PIN0[@]}" "$T/bench-axum" 127.0.0.1:18083 & local axum=$!
+    PIDS+=("$axum")
+    wait_port 127.0.0.1 18083
+    unset BENCH_REDIS_URL
+    load "replay start"
+    : >"$OUT/replay-paired.log"
+    local specs=("/plain /verified" "/plain /inhandler" "/plain /guarded" "/verified /guarded")
+    [ -n "$redis_pid" ] && specs+=("/verified /guarded-redis")
+    for round in 1 2 3; do
+        for spec in "${specs[@]}"; do
+            set -- $spec
+            "${PIN1[@]}" "$T/bench-load" --url "http://127.0.0.1:18083$1" --alternate-with "$2" \
+                --unique-ids --size 1024 -n 20000 --warmup 2000 -c 1 --max-secs 60 |
+                tee -a "$OUT/replay-paired.log"
+        done
+    done
+    load "replay end"
+    stop "$axum"
+    if [ -n "$redis_pid" ]; then
+        stop "$redis_pid"
+        rm -rf "$redis_dir"
+    fi
+}
+
 machine
 for section in $SECTIONS; do
     case $section in
@@ -454,11 +495,12 @@ for section in $SECTIONS; do
             target/criterion benches/ns-per-byte.svg | tee "$OUT/tables.md"
         ;;
     adapters) adapters ;;
+    replay) replay ;;
     crm) crm ;;
     crm-before-after) crm_before_after ;;
     before-after) before_after ;;
     *)
-        echo "unknown section $section (verify peers chart adapters crm crm-before-after before-after)" >&2
+        echo "unknown section $section (verify peers chart adapters replay crm crm-before-after before-after)" >&2
         exit 2
         ;;
     esac

@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
 # Installs the real programs the tests drive, from Debian's packages, if they are missing:
-# headless Chromium and its WebDriver (chromedriver) for crm-sync's admin-page test.
+# redis-server for the replay store's tests, headless Chromium and its WebDriver
+# (chromedriver) for crm-sync's admin-page test.
 # Idempotent: does nothing when everything is there. Needs root (CI runs as root); without
 # it, prints what to install and exits 0, so the tests that need it skip (or, with CI=true,
 # fail loudly).
 set -euo pipefail
 
+# --- redis-server: the shared replay store (bookhook-replay's RedisStore, issue 17) ---
+# The test harness (bookhook-testkit's redis_server) starts its own throw-away instance on
+# 127.0.0.1 with a free port and a temp dir; the packaged service is not used.
+if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then
+    echo "redis-server: installed ($(/usr/bin/env redis-server --version 2>/dev/null | head -n1 || echo /usr/bin/redis-server))"
+elif [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server
+else
+    echo "redis-server: missing; install it with:  sudo apt-get install -y redis-server" >&2
+fi
+# --- end redis-server ---
+# (Sections that never exit come first: the Chromium part below ends the script early.)
+
+# --- chromium ---
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)

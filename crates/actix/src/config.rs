@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, web};
+use bookhook_replay::ReplayGuard;
 use bookhook_verify::Verifier;
 
 /// The body limit when none is set: 256 KiB, as actix-web's own `PayloadConfig`.
@@ -41,6 +42,7 @@ pub struct VerifyConfig {
     pub(crate) verifier: Verifier,
     pub(crate) limit: usize,
     pub(crate) body_timeout: Duration,
+    pub(crate) replay: Option<ReplayGuard>,
 }
 
 impl VerifyConfig {
@@ -59,7 +61,27 @@ impl VerifyConfig {
             verifier,
             limit: DEFAULT_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            replay: None,
         }
+    }
+
+    /// Admits each verified delivery at most once per window, in the [`Verify`](crate::Verify)
+    /// middleware between verification and the inner service (see [`bookhook_replay`]): a
+    /// new key is reserved and the service runs; its 2xx commits the key, any other status
+    /// releases it. The same key again answers `200 duplicate delivery` without calling the
+    /// service once committed, `409` while in flight, and `503` when the store fails —
+    /// never an unguarded call.
+    ///
+    /// Only the middleware applies it: the extractors used alone are not guarded.
+    #[must_use]
+    pub fn replay_guard(mut self, guard: ReplayGuard) -> Self {
+        self.replay = Some(guard);
+        self
+    }
+
+    /// The replay guard, if any.
+    pub fn guard(&self) -> Option<&ReplayGuard> {
+        self.replay.as_ref()
     }
 
     /// Sets the largest body, in bytes, that is buffered and verified; a larger one is

@@ -17,4 +17,5 @@ pub use middleware::{Verify, VerifyMiddleware};
 
 // Re-exported so users name the same versions the adapter was built with.
 pub use bookhook_events;
+pub use bookhook_replay;
 pub use bookhook_verify;

@@ -15,6 +15,7 @@ pub use verify::{Verify, VerifyLayer};
 // Re-exported so that users name the verifier and event types at the versions this adapter
 // was built with.
 pub use bookhook_events;
+pub use bookhook_replay;
 pub use bookhook_verify;
 
 /// The body limit used unless configured otherwise: 256 KiB, well above any booking

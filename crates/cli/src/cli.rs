@@ -105,6 +105,26 @@ Examples:
 An unknown --event lists the provider's sample events. The request times out after 10 s and
 does not follow redirects. Prints the status line and the response body.";
 
+const LISTEN_EXAMPLES: &str = "\
+Examples:
+  # Receive Cal.com deliveries on http://127.0.0.1:4000/webhooks/calcom and pass the
+  # verified ones to the service being developed
+  bookhook listen --provider calcom --secret-file calcom.secret \\
+      --forward http://127.0.0.1:8080/webhooks/calcom
+
+  # Try it from another shell
+  bookhook send --provider calcom --secret-file calcom.secret --event BOOKING_CREATED \\
+      --url http://127.0.0.1:4000/webhooks/calcom
+
+Output: one line per delivery on stdout:
+  <time> <provider> <event type or -> verified secret=#N [ed25519] -> <status>
+  <time> <provider> - refused <status> <cause> (<reason>)
+Refusals are answered with the rejection table (401, 400, 413, 408, ...). A verified
+delivery is forwarded with its method, headers (except Host and hop-by-hop ones), query and
+body unchanged, and answered with the forward's status and body (502 if it cannot be
+reached); without --forward it is answered 200. The event type of a refused delivery is
+never read (its body is not trusted). Ctrl-C or SIGTERM stops cleanly.";
+
 /// Sign, verify and send booking-platform webhooks
 /// (Slatis, Slotflow, Bookable, SchedulingKit, Cal.com, Calendly, Standard Webhooks).
 #[derive(Debug, Parser)]
@@ -129,6 +149,34 @@ pub(crate) enum Command {
     /// Print a fresh secret (or key pair) for a provider whose secrets you create yourself
     #[command(after_help = KEYGEN_EXAMPLES)]
     Keygen(KeygenArgs),
+    /// Receive deliveries locally: verify each, print one line, forward the verified ones
+    #[command(after_help = LISTEN_EXAMPLES)]
+    Listen(ListenArgs),
+}
+
+/// `bookhook listen`.
+#[derive(Debug, Args)]
+pub(crate) struct ListenArgs {
+    /// The platform whose scheme to verify
+    #[arg(long, value_parser = provider_parser())]
+    pub(crate) provider: Provider,
+    #[command(flatten)]
+    pub(crate) secrets: ActiveSecrets,
+    /// How far the signed timestamp may be from now, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TOLERANCE.as_secs())]
+    pub(crate) tolerance: u64,
+    /// The address to listen on (port 0 picks a free port, printed on stderr)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:4000")]
+    pub(crate) addr: std::net::SocketAddr,
+    /// The path deliveries are posted to [default: /webhooks/<provider>]
+    #[arg(long, value_name = "PATH")]
+    pub(crate) path: Option<String>,
+    /// Forward each verified delivery, unchanged, to this URL and answer with its status
+    #[arg(long, value_name = "URL")]
+    pub(crate) forward: Option<String>,
+    /// Also print each verified body (never a refused one) after its line
+    #[arg(long)]
+    pub(crate) print_body: bool,
 }
 
 /// `bookhook keygen`.

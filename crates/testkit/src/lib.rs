@@ -9,6 +9,8 @@ pub mod cli;
 pub mod clock;
 pub mod headers;
 pub mod raw_http;
+#[cfg(feature = "redis-server")]
+pub mod redis_server;
 pub mod secrets;
 pub mod signing;
 #[cfg(feature = "vectors")]

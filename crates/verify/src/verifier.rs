@@ -158,12 +158,16 @@ impl Verifier {
         let (secret_index, key_kind) = matching_secret(secrets.keys(), &parsed, body, |f| {
             scheme.for_each_ed25519(&request, f);
         })?;
+        let delivery_id_signed = parsed
+            .delivery_id
+            .is_some_and(|id| parsed.credential.signs_id(id));
         Ok(Verified {
             provider: inner.provider,
             secret_index,
             key_kind,
             timestamp,
             delivery_id: parsed.delivery_id.map(HeaderText::new),
+            delivery_id_signed,
             event_type: parsed.event_type.map(HeaderText::new),
         })
     }
@@ -411,6 +415,9 @@ pub struct Verified {
     key_kind: KeyKind,
     timestamp: Option<SignedAt>,
     delivery_id: Option<HeaderText>,
+    /// Whether `delivery_id` is part of the signed string (decided from the credential
+    /// that was checked, not from a per-provider flag that could drift from the scheme).
+    delivery_id_signed: bool,
     event_type: Option<HeaderText>,
 }
 
@@ -506,8 +513,41 @@ impl Verified {
 
     /// The delivery id the provider sent: Standard Webhooks' signed `webhook-id`, or
     /// SchedulingKit's unsigned `X-Webhook-Delivery-Id`.
+    ///
+    /// # Security
+    ///
+    /// An unsigned id may be changed by anyone replaying a captured body: use
+    /// [`signed_delivery_id`](Self::signed_delivery_id) for anything that must hold against
+    /// an attacker, such as a replay or dedupe key.
     pub fn delivery_id(&self) -> Option<&str> {
         self.delivery_id.as_ref().map(HeaderText::as_str)
+    }
+
+    /// The delivery id only when the signature covers it (Standard Webhooks' `webhook-id`,
+    /// part of `<id>.<timestamp>.<body>`); `None` for an unsigned id (SchedulingKit's
+    /// `X-Webhook-Delivery-Id`) and for schemes without one. Replay and dedupe keys are
+    /// built from this, or else from the verified body.
+    ///
+    /// ```
+    /// use bookhook_verify::{Provider, SignParams, Signer, Verifier};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let params = SignParams::now().id("dlv_1");
+    /// for (provider, secret, signed) in [
+    ///     (Provider::StandardWebhooks, "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=", Some("dlv_1")),
+    ///     (Provider::SchedulingKit, "sk-secret", None),
+    /// ] {
+    ///     let delivery = Signer::new(provider, secret)?.sign(b"{}", &params);
+    ///     let verifier = Verifier::builder(provider).secret(secret).build()?;
+    ///     let verified = verifier.verify(&delivery.header_map(), b"{}")?;
+    ///     assert_eq!(verified.delivery_id(), Some("dlv_1"));
+    ///     assert_eq!(verified.signed_delivery_id(), signed);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn signed_delivery_id(&self) -> Option<&str> {
+        self.delivery_id().filter(|_| self.delivery_id_signed)
     }
 
     /// The event type the provider sent in a header (SchedulingKit's unsigned

@@ -7,11 +7,19 @@
 //! |---|---|
 //! | Slatis, Slotflow, Cal.com, Calendly | SHA-256 of the body (Slatis' `webhook_id` names the subscription, not the delivery) |
 //! | Bookable | the envelope `id` |
-//! | SchedulingKit | the `X-Webhook-Delivery-Id` header, else the body's SHA-256 |
-//! | Standard Webhooks | the `webhook-id` header |
+//! | SchedulingKit | SHA-256 of the body (its `X-Webhook-Delivery-Id` header is unsigned) |
+//! | Standard Webhooks | the `webhook-id` header (signed: it is part of the signed string) |
 //!
 //! Keys are prefixed with their kind (`id:` or `sha256:`) so that an id can never collide
 //! with a hash.
+//!
+//! A key must be bound to signed content: an attacker who replays a captured signed body
+//! may change any unsigned header at will, so a key read from one would let every replay
+//! through as "new". SchedulingKit was keyed by its unsigned `X-Webhook-Delivery-Id` until
+//! issue 17; rows stored before keep their `id:` keys (the `UNIQUE(provider, dedupe_key)`
+//! constraint holds for both forms side by side, nothing is migrated). The one cost of the
+//! switch: a provider retry of a delivery first stored *before* the upgrade gets the new
+//! `sha256:` key and is stored once more, during the provider's retry schedule only.
 
 use bookhook_events::{BookingEvent, ByProvider};
 use sha2::{Digest, Sha256};
@@ -54,7 +62,7 @@ enum KeySource {
     BodyHash,
     /// The envelope's id (a signed field of the body).
     EnvelopeId,
-    /// The delivery-id header.
+    /// The delivery-id header, for schemes that sign it (Standard Webhooks' `webhook-id`).
     HeaderId,
 }
 
@@ -63,7 +71,8 @@ const KEY_SOURCES: ByProvider<KeySource> = ByProvider {
     slatis: KeySource::BodyHash,
     slotflow: KeySource::BodyHash,
     bookable: KeySource::EnvelopeId,
-    schedulingkit: KeySource::HeaderId,
+    // Not the `X-Webhook-Delivery-Id` header: it is unsigned (see the module docs).
+    schedulingkit: KeySource::BodyHash,
     calcom: KeySource::BodyHash,
     calendly: KeySource::BodyHash,
     standard: KeySource::HeaderId,
@@ -92,6 +101,7 @@ mod tests {
         for p in [
             Provider::Slatis,
             Provider::Slotflow,
+            Provider::SchedulingKit,
             Provider::CalCom,
             Provider::Calendly,
         ] {
@@ -109,19 +119,24 @@ mod tests {
     }
 
     #[test]
-    fn header_id_providers_use_the_header_not_the_body() {
-        for p in [Provider::SchedulingKit, Provider::StandardWebhooks] {
-            assert_eq!(
-                dedupe_key(&event(p, Some("body-id")), Some("msg_1"), b"b"),
-                "id:msg_1"
-            );
-        }
+    fn standard_webhooks_uses_the_signed_header_id_not_the_body() {
+        let e = event(Provider::StandardWebhooks, Some("body-id"));
+        assert_eq!(dedupe_key(&e, Some("msg_1"), b"b"), "id:msg_1");
+    }
+
+    #[test]
+    fn schedulingkit_ignores_its_unsigned_delivery_id_header() {
+        // A replay of one signed body with two attacker-chosen ids is one key.
+        let e = event(Provider::SchedulingKit, None);
+        let first = dedupe_key(&e, Some("dlv_original"), b"body");
+        assert_eq!(first, dedupe_key(&e, Some("dlv_attacker_chosen"), b"body"));
+        assert_eq!(first, body_hash(b"body"));
     }
 
     #[test]
     fn missing_or_empty_id_falls_back_to_the_body_hash() {
         assert_eq!(
-            dedupe_key(&event(Provider::SchedulingKit, None), None, b"body"),
+            dedupe_key(&event(Provider::StandardWebhooks, None), None, b"body"),
             body_hash(b"body")
         );
         assert_eq!(

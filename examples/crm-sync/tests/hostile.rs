@@ -421,7 +421,6 @@ fn slowloris_body_gets_408_at_the_body_timeout() {
 /// (or the header *and* the body hash) would stop it; the provider's own retries carry the
 /// same body, so they would still be caught.
 #[test]
-#[ignore = "crm-sync dedupes SchedulingKit by the unsigned delivery-id header: a replay with a new id is stored again"]
 fn replayed_schedulingkit_body_with_a_new_unsigned_delivery_id_is_a_duplicate() {
     let (_dir, db) = temp_db();
     let service = ServiceBuilder::new(&db).all_secrets().start();

@@ -6,10 +6,11 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
-use actix_web::HttpMessage;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
+use actix_web::{HttpMessage, HttpResponse};
+use bookhook_replay::{Admission, DuplicateDelivery, ReplayOutcome, Reservation};
 use bytes::Bytes;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
@@ -38,11 +39,42 @@ pin_project! {
             service: Rc<S>,
             config: VerifyConfig,
         },
+        /// Verified, with a replay guard: waiting for the store's decision.
+        Admitting {
+            admit: GuardFuture<Admission>,
+            req: Option<ServiceRequest>,
+            service: Rc<S>,
+            // The guard's `pass_duplicates`.
+            passes: bool,
+        },
+        /// Verified (and admitted): the inner service; with a guard, the reservation to
+        /// settle with its answer.
         Calling {
             #[pin]
             fut: S::Future,
+            reservation: Option<Reservation>,
+        },
+        /// Committing or releasing the key before answering with the inner response.
+        Settling {
+            settle: GuardFuture<()>,
+            res: Option<S::Response>,
         },
     }
+}
+
+/// A boxed future of the replay guard (its store's futures are boxed already, `dyn` stores).
+type GuardFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The guard's own answer (logged by the guard), carrying the [`ReplayOutcome`] in the
+/// extensions, as a rejection carries its cause.
+fn guard_response(outcome: ReplayOutcome) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(outcome.status().as_u16())
+        .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
+    let mut res = HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(outcome.body_text());
+    res.extensions_mut().insert(outcome);
+    res
 }
 
 impl<S: Service<ServiceRequest>> ResponseFuture<S> {
@@ -67,7 +99,9 @@ impl<S: Service<ServiceRequest>> fmt::Debug for ResponseFuture<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
             State::Collecting { .. } => "Collecting",
+            State::Admitting { .. } => "Admitting",
             State::Calling { .. } => "Calling",
+            State::Settling { .. } => "Settling",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)
@@ -125,19 +159,87 @@ where
                     let mut req = req.take().expect("ResponseFuture polled after completion");
                     match verify_body(config, req.query_string(), req.headers(), body) {
                         Ok(verified) => {
+                            let admit = config.replay.as_ref().map(|guard| {
+                                let tolerance = config.verifier.tolerance();
+                                Box::pin(guard.admit(
+                                    &verified.verified,
+                                    tolerance,
+                                    &verified.bytes,
+                                )) as GuardFuture<Admission>
+                            });
                             req.extensions_mut().insert(verified.verified.clone());
                             req.set_payload(restored(verified.bytes.clone()));
                             req.extensions_mut().insert(Prior(verified));
-                            let fut = service.call(req);
-                            this.state.set(State::Calling { fut });
+                            match admit {
+                                Some(admit) => {
+                                    let service = Rc::clone(service);
+                                    let passes = config
+                                        .replay
+                                        .as_ref()
+                                        .is_some_and(|guard| guard.passes_duplicates());
+                                    this.state.set(State::Admitting {
+                                        admit,
+                                        req: Some(req),
+                                        service,
+                                        passes,
+                                    });
+                                }
+                                None => {
+                                    let fut = service.call(req);
+                                    this.state.set(State::Calling {
+                                        fut,
+                                        reservation: None,
+                                    });
+                                }
+                            }
                         }
                         Err(err) => {
                             return Poll::Ready(Ok(req.error_response(err).map_into_right_body()));
                         }
                     }
                 }
-                StateProj::Calling { fut } => {
+                StateProj::Admitting {
+                    admit,
+                    req,
+                    service,
+                    passes,
+                } => {
+                    let admission = ready!(admit.as_mut().poll(cx));
+                    let req = req.take().expect("ResponseFuture polled after completion");
+                    let reservation = match admission {
+                        Admission::First(reservation) => Some(reservation),
+                        Admission::Answered(ReplayOutcome::Duplicate, _) if *passes => {
+                            req.extensions_mut().insert(DuplicateDelivery);
+                            None
+                        }
+                        Admission::Answered(outcome, _) => {
+                            let res = req.into_response(guard_response(outcome));
+                            return Poll::Ready(Ok(res.map_into_right_body()));
+                        }
+                    };
+                    let fut = service.call(req);
+                    this.state.set(State::Calling { fut, reservation });
+                }
+                StateProj::Calling { fut, reservation } => {
+                    // On an error the reservation is dropped, which releases the key.
                     let res = ready!(fut.poll(cx))?;
+                    let Some(reservation) = reservation.take() else {
+                        return Poll::Ready(Ok(res.map_into_left_body()));
+                    };
+                    let success = res.status().is_success();
+                    // A settle error is logged by the guard; the response stands: the
+                    // handler ran, whatever the store says now.
+                    let settle = Box::pin(async move {
+                        let _ = reservation.settle(success).await;
+                    });
+                    this.state.set(State::Settling {
+                        settle,
+                        res: Some(res),
+                    });
+                }
+                StateProj::Settling { settle, res } => {
+                    ready!(settle.as_mut().poll(cx));
+                    let res = res.take().expect("ResponseFuture polled after completion");
                     return Poll::Ready(Ok(res.map_into_left_body()));
                 }
             }

@@ -3,6 +3,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use bookhook_replay::{Admission, DuplicateDelivery, ReplayGuard, ReplayOutcome, Reservation};
 use bookhook_verify::Verifier;
 use bytes::Bytes;
 use http::request::Parts;
@@ -32,8 +33,12 @@ pin_project! {
         parts: Option<Parts>,
         inner: S,
         verifier: Verifier,
+        guard: Option<ReplayGuard>,
     }
 }
+
+/// A boxed future of the replay guard (its store's futures are boxed already, `dyn` stores).
+type GuardFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 pin_project! {
     #[project = StateProj]
@@ -43,10 +48,22 @@ pin_project! {
             #[pin]
             buffer: Buffer<B>,
         },
-        /// Verified: the inner service's future.
+        /// Verified, with a replay guard: waiting for the store's decision.
+        Admitting {
+            admit: GuardFuture<Admission>,
+            request: Option<Request<Full<Bytes>>>,
+        },
+        /// Verified (and admitted): the inner service's future; with a guard, the
+        /// reservation to settle with its answer.
         Calling {
             #[pin]
             fut: F,
+            reservation: Option<Reservation>,
+        },
+        /// Committing or releasing the key before answering with the inner response.
+        Settling {
+            settle: GuardFuture<()>,
+            response: Option<R>,
         },
         /// Refused before reading the body (declared over the limit).
         Rejected {
@@ -76,6 +93,7 @@ where
             parts: Some(parts),
             inner,
             verifier,
+            guard: config.replay.clone(),
         }
     }
 }
@@ -87,6 +105,19 @@ fn reject<ResBody: From<String>>(
 ) -> Response<ResBody> {
     rejection.log(Some(verifier.provider()));
     text_response(rejection.status(), rejection.cause(), rejection.body_text())
+}
+
+/// The guard's own answer (logged by the guard), carrying the [`ReplayOutcome`] in the
+/// extensions as a rejection carries its cause, for a surrounding middleware to count.
+fn guard_response<ResBody: From<String>>(outcome: ReplayOutcome) -> Response<ResBody> {
+    let mut response = Response::new(ResBody::from(outcome.body_text().to_owned()));
+    *response.status_mut() = outcome.status();
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response.extensions_mut().insert(outcome);
+    response
 }
 
 impl<S, B, ResBody> Future for ResponseFuture<S, B>
@@ -121,12 +152,79 @@ where
                             return Poll::Ready(Ok(reject(this.verifier, err.into())));
                         }
                     };
+                    let admit = this.guard.as_ref().map(|guard| {
+                        Box::pin(guard.admit(&verified, this.verifier.tolerance(), &body))
+                            as GuardFuture<Admission>
+                    });
                     parts.extensions.insert(verified);
                     parts.extensions.insert(VerifiedBytes(body.clone()));
-                    let fut = this.inner.call(Request::from_parts(parts, Full::new(body)));
-                    this.state.set(State::Calling { fut });
+                    let request = Request::from_parts(parts, Full::new(body));
+                    match admit {
+                        Some(admit) => this.state.set(State::Admitting {
+                            admit,
+                            request: Some(request),
+                        }),
+                        None => {
+                            let fut = this.inner.call(request);
+                            this.state.set(State::Calling {
+                                fut,
+                                reservation: None,
+                            });
+                        }
+                    }
                 }
-                StateProj::Calling { fut } => return fut.poll(cx),
+                StateProj::Admitting { admit, request } => {
+                    let admission = ready!(admit.as_mut().poll(cx));
+                    let passes = this
+                        .guard
+                        .as_ref()
+                        .is_some_and(ReplayGuard::passes_duplicates);
+                    let mut request = request
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    let reservation = match admission {
+                        Admission::First(reservation) => Some(reservation),
+                        Admission::Answered(ReplayOutcome::Duplicate, _) if passes => {
+                            request.extensions_mut().insert(DuplicateDelivery);
+                            None
+                        }
+                        Admission::Answered(outcome, _) => {
+                            return Poll::Ready(Ok(guard_response(outcome)));
+                        }
+                    };
+                    let fut = this.inner.call(request);
+                    this.state.set(State::Calling { fut, reservation });
+                }
+                StateProj::Calling { fut, reservation } => {
+                    let result = ready!(fut.poll(cx));
+                    let Some(reservation) = reservation.take() else {
+                        return Poll::Ready(result);
+                    };
+                    match result {
+                        Ok(response) => {
+                            let success = response.status().is_success();
+                            // A settle error is logged by the guard; the response stands:
+                            // the handler ran, whatever the store says now.
+                            let settle = Box::pin(async move {
+                                let _ = reservation.settle(success).await;
+                            });
+                            this.state.set(State::Settling {
+                                settle,
+                                response: Some(response),
+                            });
+                        }
+                        // The service failed: release the key (its drop does), so the
+                        // provider's retry is not refused as in flight.
+                        Err(err) => return Poll::Ready(Err(err)),
+                    }
+                }
+                StateProj::Settling { settle, response } => {
+                    ready!(settle.as_mut().poll(cx));
+                    let response = response
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    return Poll::Ready(Ok(response));
+                }
                 StateProj::Rejected { response } => {
                     let response = response
                         .take()

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use bookhook_replay::ReplayGuard;
 use bookhook_verify::Verifier;
 use tower_layer::Layer;
 
@@ -22,6 +23,7 @@ pub struct VerifyLayer {
     pub(crate) verifier: Verifier,
     pub(crate) limit: usize,
     pub(crate) body_timeout: Duration,
+    pub(crate) replay: Option<ReplayGuard>,
 }
 
 impl VerifyLayer {
@@ -32,7 +34,25 @@ impl VerifyLayer {
             verifier,
             limit: DEFAULT_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            replay: None,
         }
+    }
+
+    /// Admits each verified delivery at most once per window, between verification and the
+    /// inner service (see [`bookhook_replay`]): a new key is reserved and the service runs;
+    /// its 2xx commits the key, any other status releases it. The same key again answers
+    /// `200 duplicate delivery` without calling the service once committed, `409` while in
+    /// flight, and `503` when the store fails — never an unguarded call.
+    ///
+    /// The standalone extractors (used without this layer) are not guarded.
+    pub fn replay_guard(mut self, guard: ReplayGuard) -> Self {
+        self.replay = Some(guard);
+        self
+    }
+
+    /// The replay guard, if any.
+    pub fn guard(&self) -> Option<&ReplayGuard> {
+        self.replay.as_ref()
     }
 
     /// The largest body accepted, in bytes; a larger one is answered `413 Payload Too Large`,

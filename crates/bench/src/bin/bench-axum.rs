@@ -18,12 +18,20 @@
 //!   data the first one brought into the caches, so the difference to `/inhandler` is a
 //!   verification on warm caches.
 //!
+//! The replay guard (issue 17), measured with `bench-load --unique-ids` so that every
+//! delivery is new (reserve, handler, commit), paired against `/verified`:
+//!
+//! - `/guarded`: `/verified` with an in-memory `ReplayGuard` (`MemoryStore`, 1 Mi entries);
+//! - `/guarded-redis`: the same with a `RedisStore`, when `BENCH_REDIS_URL` is set
+//!   (`scripts/bench.sh` starts a throw-away `redis-server` on loopback).
+//!
 //! `bench-axum [ADDR]` (default `127.0.0.1:18081`); stops on Ctrl-C or SIGTERM.
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::routing::post;
+use bookhook_axum::bookhook_replay::{MemoryStore, RedisStore, ReplayGuard};
 use bookhook_axum::{VerifiedBody, VerifyLayer};
 use bookhook_bench::STANDARD_SECRET;
 use bookhook_verify::{Provider, Verifier};
@@ -71,8 +79,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = Verifier::builder(Provider::StandardWebhooks)
         .secret(STANDARD_SECRET)
         .build()?;
-    let app = Router::new()
+    let memory = ReplayGuard::new(MemoryStore::new(1 << 20));
+    let mut app = Router::new()
         .route("/plain", post(hello))
+        .route(
+            "/guarded",
+            post(hello).layer(VerifyLayer::new(verifier.clone()).replay_guard(memory)),
+        )
         .route(
             "/verified",
             post(hello).layer(VerifyLayer::new(verifier.clone())),
@@ -95,8 +108,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .route(
             "/inhandler-twice",
-            post(move |request| verify_in_handler(verifier, 2, request)),
+            post({
+                let verifier = verifier.clone();
+                move |request| verify_in_handler(verifier, 2, request)
+            }),
         );
+    if let Ok(url) = std::env::var("BENCH_REDIS_URL") {
+        let redis = ReplayGuard::new(RedisStore::connect(&url).await?);
+        app = app.route(
+            "/guarded-redis",
+            post(hello).layer(VerifyLayer::new(verifier).replay_guard(redis)),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("bench-axum listening on {addr}");
     axum::serve(listener, app)

@@ -16,6 +16,10 @@
 //! percentiles and the median of the per-pair differences B − A. Neighbouring requests see
 //! the same machine, so drift that moves a lone p50 by ±10 µs between runs cancels out of
 //! the difference.
+//!
+//! With `--unique-ids`, every request is signed afresh (before its clock starts) with its
+//! own `webhook-id`, so that a server with a replay guard sees each one as a new delivery
+//! (the default, one delivery sent again and again, would measure only its duplicate path).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -37,6 +41,7 @@ struct Args {
     concurrency: usize,
     max_secs: u64,
     alternate: Option<String>,
+    unique_ids: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -48,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
         concurrency: 16,
         max_secs: 60,
         alternate: None,
+        unique_ids: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -61,10 +67,11 @@ fn parse_args() -> Result<Args, String> {
             "-c" | "--concurrency" => args.concurrency = number(value()?)?,
             "--max-secs" => args.max_secs = number(value()?)? as u64,
             "--alternate-with" => args.alternate = Some(value()?),
+            "--unique-ids" => args.unique_ids = true,
             _ => {
                 return Err(
                     "usage: bench-load [--url URL] [--size BYTES] [-n N] [--warmup N] \
-                            [-c CONNECTIONS] [--max-secs S] [--alternate-with PATH]"
+                            [-c CONNECTIONS] [--max-secs S] [--alternate-with PATH] [--unique-ids]"
                         .to_owned(),
                 );
             }
@@ -83,6 +90,8 @@ struct Template {
     paths: Vec<http::Uri>,
     headers: http::HeaderMap,
     body: Bytes,
+    host: http::HeaderValue,
+    unique_ids: bool,
 }
 
 impl Template {
@@ -100,7 +109,8 @@ impl Template {
         let params = SignParams::now().id(MESSAGE_ID);
         let mut headers =
             delivery_headers(Provider::StandardWebhooks, STANDARD_SECRET, &body, &params);
-        headers.insert(http::header::HOST, host.parse().map_err(|_| "bad host")?);
+        let host: http::HeaderValue = host.parse().map_err(|_| "bad host")?;
+        headers.insert(http::header::HOST, host.clone());
         let path = if path.is_empty() { "/" } else { path };
         let uri = |path: &str| path.parse().map_err(|_| format!("not a path: {path}"));
         let mut paths = vec![uri(path)?];
@@ -115,15 +125,30 @@ impl Template {
             paths,
             headers,
             body: Bytes::from(body),
+            host,
+            unique_ids: args.unique_ids,
         })
     }
 
-    /// The request to path `which` (0: the URL's, 1: the alternate).
-    fn request(&self, which: usize) -> http::Request<Full<Bytes>> {
+    /// The request to path `which` (0: the URL's, 1: the alternate), the `n`th sent.
+    fn request(&self, which: usize, n: usize) -> http::Request<Full<Bytes>> {
         let mut request = http::Request::new(Full::new(self.body.clone()));
         *request.method_mut() = http::Method::POST;
         *request.uri_mut() = self.paths[which].clone();
-        *request.headers_mut() = self.headers.clone();
+        *request.headers_mut() = if self.unique_ids {
+            let id = format!("msg_bench_{}_{n}", std::process::id());
+            let params = SignParams::now().id(id);
+            let mut headers = delivery_headers(
+                Provider::StandardWebhooks,
+                STANDARD_SECRET,
+                &self.body,
+                &params,
+            );
+            headers.insert(http::header::HOST, self.host.clone());
+            headers
+        } else {
+            self.headers.clone()
+        };
         request
     }
 }
@@ -163,8 +188,10 @@ async fn connection(
         }
         let which = k % template.paths.len();
         sender.ready().await.map_err(|e| e.to_string())?;
+        // Built (and, with --unique-ids, signed) before the clock starts.
+        let request = template.request(which, i);
         let started = Instant::now();
-        let ok = match sender.send_request(template.request(which)).await {
+        let ok = match sender.send_request(request).await {
             Ok(response) => {
                 let ok = response.status().is_success();
                 ok & response.into_body().collect().await.is_ok()

@@ -2,6 +2,7 @@
 //! returns a [`CliError`] on failure; `main` prints it and exits with its code.
 
 mod keygen;
+mod listen;
 mod send;
 mod sign;
 mod verify;
@@ -20,6 +21,7 @@ pub(crate) fn run(command: Command, out: &mut dyn Write) -> Result<(), CliError>
         Command::Verify(args) => verify::run(&args, out),
         Command::Send(args) => send::run(&args, out),
         Command::Keygen(args) => keygen::run(&args, out),
+        Command::Listen(args) => listen::run(&args, out),
     }
 }
 

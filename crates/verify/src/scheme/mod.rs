@@ -179,6 +179,19 @@ pub(crate) enum SignedPrefix<'h> {
     IdTimestamp(Text<'h>, Text<'h>),
 }
 
+impl<'h> Credential<'h> {
+    /// Whether `id` is the delivery id inside the signed string (Standard Webhooks'
+    /// `<id>.<timestamp>.<body>`): only then may it serve as a replay key.
+    pub(crate) fn signs_id(&self, id: Text<'h>) -> bool {
+        match self {
+            Credential::Tags { content, .. } | Credential::Signatures { content, .. } => {
+                matches!(content, SignedPrefix::IdTimestamp(signed, _) if *signed == id)
+            }
+            Credential::Tokens(_) => false,
+        }
+    }
+}
+
 impl SignedPrefix<'_> {
     /// HMAC-SHA256 of this prefix followed by `body`, without copying the body.
     pub(crate) fn mac(&self, key: &HmacSha256, body: &[u8]) -> [u8; TAG_LEN] {
