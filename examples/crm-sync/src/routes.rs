@@ -168,7 +168,8 @@ async fn receive(
     };
     let new = NewDelivery {
         provider: provider.as_str(),
-        dedupe_key: dedupe_key(&event, verified.delivery_id(), &body),
+        // Only a delivery id the signature covers may key a delivery (DESIGN.md).
+        dedupe_key: dedupe_key(&event, verified.signed_delivery_id(), &body),
         event_type: event.event_type.clone(),
         kind: event.kind.as_str(),
         disposition,
@@ -195,6 +196,8 @@ async fn receive(
                 outcome,
                 skip_reason,
                 id,
+                // Logged for tracing a delivery back to the sender, never used as a key.
+                delivery_id = verified.delivery_id(),
                 "delivery stored"
             );
             (StatusCode::ACCEPTED, Json(json!({"status": "accepted"}))).into_response()
