@@ -39,6 +39,15 @@ test_packages() {
     esac
 }
 
+# nextest runs each package's unit and integration tests, not its doctests, and needs no
+# doctest compilation per mutant: that is most of a `cargo test` run of bookhook-verify
+# (27 s against 8 s on 2 cores). The doctests still run in CI's `cargo test`.
+if cargo nextest --version >/dev/null 2>&1; then
+    test_tool=nextest
+else
+    test_tool=cargo
+fi
+
 cores=$(nproc 2>/dev/null || echo 2)
 jobs=${MUTANTS_JOBS:-$((cores < 4 ? cores : 4))}
 
@@ -59,11 +68,12 @@ for package in "${packages[@]}"; do
     set +e
     cargo mutants --package "$package" "${test_args[@]}" \
         --jobs "$jobs" --gitignore=true --no-shuffle --colors=never \
+        --test-tool "$test_tool" --profile mutants \
         --output "$out" "$@"
     code=$?
     set -e
     elapsed=$(($(date +%s) - started))
-    count() { [ -f "$out/mutants.out/$1.txt" ] && grep -c . "$out/mutants.out/$1.txt" || echo 0; }
+    count() { awk 'END { print NR }' "$out/mutants.out/$1.txt" 2>/dev/null || echo 0; }
     caught=$(count caught) missed=$(count missed) unviable=$(count unviable) timeout=$(count timeout)
     viable=$((caught + missed + timeout))
     percent=$([ "$viable" -gt 0 ] && echo "$(((caught + timeout) * 1000 / viable))" || echo 1000)

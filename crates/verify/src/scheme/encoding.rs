@@ -274,6 +274,45 @@ mod tests {
         }
     }
 
+    /// Faults that cancel or hide each other if the fast path's checks were combined
+    /// wrongly: two or three invalid characters anywhere (in one 4-character group or
+    /// several, in the last 3 characters), and an invalid character next to non-zero
+    /// trailing bits. Every such entry is refused by both paths.
+    #[test]
+    fn base64_tags_with_several_faults_at_once_are_refused() {
+        let good = to_base64(&[0x5a; TAG_LEN]);
+        let refused = |bad: &[u8]| {
+            let text = std::str::from_utf8(bad).unwrap();
+            assert_eq!(canonical_base64_tag(bad), None, "{text:?}");
+            assert!(STANDARD.decode(bad).is_err(), "{text:?}");
+            assert!(base64_tag(t(text)).is_err(), "{text:?}");
+        };
+        for bad in ["!", "=", "-", "\u{7f}"] {
+            let bad = bad.as_bytes()[0];
+            for i in 0..43 {
+                for j in i + 1..43 {
+                    let mut entry = good.clone().into_bytes();
+                    entry[i] = bad;
+                    entry[j] = bad;
+                    refused(&entry);
+                    for k in [j + 1, 42].into_iter().filter(|&k| k < 43 && k != j) {
+                        entry[k] = bad;
+                        refused(&entry);
+                    }
+                }
+            }
+        }
+        // The last character carries 2 bits that must be zero: one set, plus an invalid
+        // character earlier.
+        for last in ["B", "C", "D", "F", "z", "/"] {
+            for i in 0..42 {
+                let mut entry = format!("{}{last}=", &good[..42]).into_bytes();
+                entry[i] = b'!';
+                refused(&entry);
+            }
+        }
+    }
+
     #[test]
     fn base64_signature_wants_exactly_64_bytes() {
         let sig: [u8; SIGNATURE_LEN] = std::array::from_fn(|i| i as u8 * 3);
