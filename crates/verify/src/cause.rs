@@ -164,7 +164,10 @@ mod tests {
             assert_eq!(format!("{cause:>1}"), label);
             assert!(cause == *label && cause == label, "{label}");
             for other in RejectionCause::ALL.into_iter().filter(|c| *c != cause) {
-                assert!(cause != *other.as_str() && cause != other.as_str(), "{label}");
+                assert!(
+                    cause != *other.as_str() && cause != other.as_str(),
+                    "{label}"
+                );
             }
         }
         assert!(RejectionCause::Malformed != *"");

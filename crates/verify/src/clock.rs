@@ -105,9 +105,15 @@ mod tests {
     #[test]
     fn system_clock_reads_the_real_time_of_std_system_time() {
         let (before, unix, after) = std_unix_around(|| SystemClock.now_unix());
-        assert!(before <= unix && unix <= after, "{before} <= {unix} <= {after}");
+        assert!(
+            before <= unix && unix <= after,
+            "{before} <= {unix} <= {after}"
+        );
         let (before, unix, after) = std_unix_around(|| SystemClock.now().unix_timestamp());
-        assert!(before <= unix && unix <= after, "{before} <= {unix} <= {after}");
+        assert!(
+            before <= unix && unix <= after,
+            "{before} <= {unix} <= {after}"
+        );
     }
 
     #[test]
@@ -115,7 +121,10 @@ mod tests {
         let cases = [
             (UNIX_EPOCH, 0),
             (UNIX_EPOCH + Duration::new(1, 0), 1),
-            (UNIX_EPOCH + Duration::new(1_780_000_000, 999_999_999), 1_780_000_000),
+            (
+                UNIX_EPOCH + Duration::new(1_780_000_000, 999_999_999),
+                1_780_000_000,
+            ),
             (UNIX_EPOCH - Duration::new(0, 1), -1),
             (UNIX_EPOCH - Duration::new(1, 0), -1),
             (UNIX_EPOCH - Duration::new(1, 1), -2),

@@ -545,7 +545,10 @@ fn config_debug_prints_the_type_and_every_non_secret_field() {
         assert!(text.starts_with("SignedDelivery"), "{p}: {text}");
         for (name, value) in signed.headers() {
             assert!(text.contains(name), "{p}: {name} not in {text}");
-            assert!(text.contains(&format!("{value:?}")), "{p}: {value} not in {text}");
+            assert!(
+                text.contains(&format!("{value:?}")),
+                "{p}: {value} not in {text}"
+            );
         }
         let query = if signed.query().is_some() {
             r#"query: Some("REDACTED")"#

@@ -832,9 +832,15 @@ fn slotflow_query_carrying_the_same_valid_token_twice_still_verifies() {
     let token = secret_of(p);
     let v = verifier(p, &[token]);
     let query = format!("token={token}&token={token}");
-    assert!(v.verify_with_query(Some(&query), &Pairs::default(), BODY).is_ok());
+    assert!(
+        v.verify_with_query(Some(&query), &Pairs::default(), BODY)
+            .is_ok()
+    );
     let query = format!("token={token}&x=1&token={token}");
-    assert!(v.verify_with_query(Some(&query), &Pairs::default(), BODY).is_ok());
+    assert!(
+        v.verify_with_query(Some(&query), &Pairs::default(), BODY)
+            .is_ok()
+    );
 }
 
 #[test]
@@ -869,11 +875,18 @@ fn a_header_repeated_with_the_same_value_is_read_once_and_different_values_are_4
 #[test]
 fn slotflow_tokens_need_at_least_16_url_safe_characters() {
     let p = Provider::Slotflow;
-    for token in ["a".repeat(16), "A-._~0123456789z".to_owned(), "t".repeat(200)] {
+    for token in [
+        "a".repeat(16),
+        "A-._~0123456789z".to_owned(),
+        "t".repeat(200),
+    ] {
         let v = Verifier::builder(p).secret(&token).build();
         let v = v.unwrap_or_else(|e| panic!("{token}: {e}"));
         let query = format!("token={token}");
-        assert!(v.verify_with_query(Some(&query), &Pairs::default(), BODY).is_ok());
+        assert!(
+            v.verify_with_query(Some(&query), &Pairs::default(), BODY)
+                .is_ok()
+        );
     }
     for token in ["a".repeat(15), "a".repeat(15) + "/", "b".repeat(16) + "%"] {
         let err = Verifier::builder(p).secret(&token).build().unwrap_err();
@@ -901,7 +914,9 @@ fn verifier_reports_its_tolerance_and_whether_it_has_secrets() {
         let unconfigured = Verifier::unconfigured(p);
         assert!(!unconfigured.is_configured(), "{p}");
         assert_eq!(
-            unconfigured.verify(&signed(p, current, NOW, BODY), BODY).unwrap_err(),
+            unconfigured
+                .verify(&signed(p, current, NOW, BODY), BODY)
+                .unwrap_err(),
             VerifyError::NoSecret
         );
     }
