@@ -193,6 +193,24 @@ mod tests {
     }
 
     #[test]
+    fn hex_tag_refuses_the_characters_next_to_each_digit_range() {
+        let good = "0123456789abcdefABCDEF".repeat(3);
+        let good = &good[..64];
+        assert!(hex_tag(t(good)).is_ok());
+        for c in ['/', ':', '@', 'G', '`', 'g'] {
+            for i in [0, 1, 31, 63] {
+                let mut bad = good.to_owned();
+                bad.replace_range(i..=i, &c.to_string());
+                assert_eq!(
+                    hex_tag(t(&bad)),
+                    Err(Malformed::BadEncoding("hex")),
+                    "{bad}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn base64_tag_wants_exactly_32_bytes() {
         assert_eq!(base64_tag(t("")), Err(Malformed::EmptySignature));
         assert_eq!(base64_tag(t(&to_base64(&[7; 32]))), Ok([7; 32]));
