@@ -157,6 +157,24 @@ mod tests {
     }
 
     #[test]
+    fn a_cause_prints_and_compares_as_its_label() {
+        for cause in RejectionCause::ALL {
+            let label = cause.as_str();
+            assert_eq!(cause.to_string(), label);
+            assert_eq!(format!("{cause:>1}"), label);
+            assert!(cause == *label && cause == label, "{label}");
+            for other in RejectionCause::ALL.into_iter().filter(|c| *c != cause) {
+                assert!(
+                    cause != *other.as_str() && cause != other.as_str(),
+                    "{label}"
+                );
+            }
+        }
+        assert!(RejectionCause::Malformed != *"");
+        assert!(RejectionCause::Malformed != "Malformed");
+    }
+
+    #[test]
     fn statuses_follow_the_rejection_table() {
         let status = |c: RejectionCause| c.status().as_u16();
         assert_eq!(status(RejectionCause::SignatureMismatch), 401);

@@ -30,14 +30,20 @@ impl Clock for SystemClock {
 
     /// From `SystemTime` directly, without building a calendar date.
     fn now_unix(&self) -> i64 {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-            // Before 1970 (a badly set clock): round down, as `unix_timestamp` does.
-            Err(before) => {
-                let before = before.duration();
-                let secs = before.as_secs() + u64::from(before.subsec_nanos() > 0);
-                i64::try_from(secs).map_or(i64::MIN, |s| -s)
-            }
+        unix_seconds(SystemTime::now())
+    }
+}
+
+/// `at` in whole seconds since the Unix epoch, rounded down (towards the past), as
+/// `OffsetDateTime::unix_timestamp` counts; saturating at the ends of `i64`.
+fn unix_seconds(at: SystemTime) -> i64 {
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        // Before 1970 (a badly set clock): round down, as `unix_timestamp` does.
+        Err(before) => {
+            let before = before.duration();
+            let secs = before.as_secs() + u64::from(before.subsec_nanos() > 0);
+            i64::try_from(secs).map_or(i64::MIN, |s| -s)
         }
     }
 }
@@ -81,7 +87,77 @@ impl Clock for FixedClock {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    /// Unix seconds as `std` counts them, read before and after `f`.
+    fn std_unix_around(f: impl FnOnce() -> i64) -> (i64, i64, i64) {
+        let secs = || {
+            let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+            i64::try_from(since.as_secs()).unwrap()
+        };
+        let before = secs();
+        let value = f();
+        (before, value, secs())
+    }
+
+    #[test]
+    fn system_clock_reads_the_real_time_of_std_system_time() {
+        let (before, unix, after) = std_unix_around(|| SystemClock.now_unix());
+        assert!(
+            before <= unix && unix <= after,
+            "{before} <= {unix} <= {after}"
+        );
+        let (before, unix, after) = std_unix_around(|| SystemClock.now().unix_timestamp());
+        assert!(
+            before <= unix && unix <= after,
+            "{before} <= {unix} <= {after}"
+        );
+    }
+
+    #[test]
+    fn unix_seconds_rounds_down_on_both_sides_of_the_epoch_like_offset_date_time() {
+        let cases = [
+            (UNIX_EPOCH, 0),
+            (UNIX_EPOCH + Duration::new(1, 0), 1),
+            (
+                UNIX_EPOCH + Duration::new(1_780_000_000, 999_999_999),
+                1_780_000_000,
+            ),
+            (UNIX_EPOCH - Duration::new(0, 1), -1),
+            (UNIX_EPOCH - Duration::new(1, 0), -1),
+            (UNIX_EPOCH - Duration::new(1, 1), -2),
+            (UNIX_EPOCH - Duration::new(2, 500_000_000), -3),
+            (UNIX_EPOCH - Duration::new(86_400 * 365, 0), -31_536_000),
+        ];
+        for (at, expected) in cases {
+            assert_eq!(unix_seconds(at), expected, "{at:?}");
+            assert_eq!(
+                OffsetDateTime::from(at).unix_timestamp(),
+                expected,
+                "{at:?}"
+            );
+        }
+    }
+
+    /// A clock that only says `now`: `now_unix` is the trait's default.
+    #[derive(Debug)]
+    struct CalendarClock(OffsetDateTime);
+
+    impl Clock for CalendarClock {
+        fn now(&self) -> OffsetDateTime {
+            self.0
+        }
+    }
+
+    #[test]
+    fn default_now_unix_is_the_unix_time_of_now() {
+        for unix in [-86_400, -1, 0, 1, 1_780_000_000] {
+            let at = OffsetDateTime::from_unix_timestamp(unix).unwrap();
+            assert_eq!(CalendarClock(at).now_unix(), unix);
+        }
+    }
 
     #[test]
     fn unix_now_agrees_with_now() {

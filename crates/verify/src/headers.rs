@@ -164,6 +164,18 @@ mod tests {
     }
 
     #[test]
+    fn a_reference_to_a_header_source_reads_the_same_values() {
+        let mut map = HeaderMap::new();
+        map.append("x-sig", HeaderValue::from_static("a"));
+        map.append("x-sig", HeaderValue::from_static("b"));
+        let by_ref = &map;
+        let mut seen = Vec::new();
+        HeaderSource::for_each_value(&by_ref, "x-sig", &mut |v| seen.push(v.to_vec()));
+        assert_eq!(seen, [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(values_of(&map, &["x-sig"]), one_by_one(&map, &["x-sig"]));
+    }
+
+    #[test]
     fn name_filter_finds_exactly_the_equal_names() {
         let long = "x-".repeat(40);
         let longer = format!("{long}y");

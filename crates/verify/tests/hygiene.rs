@@ -503,3 +503,70 @@ fn ed25519_key_errors_and_signers_format_without_the_key() {
         debug(&format!("{},{}", secrets(p)[2], whsk(&b)))
     );
 }
+
+/// Redacted is not empty: each configuration's `Debug` names the type and prints every field
+/// that is not secret, so a `Debug` that printed nothing would fail here as a leaking one
+/// fails above.
+#[test]
+fn config_debug_prints_the_type_and_every_non_secret_field() {
+    for p in Provider::ALL {
+        let [current, old, ..] = secrets(p);
+        let list = format!("{current},{old}");
+        let provider = format!("{p:?}");
+        let clock = FixedClock::new(bookhook_verify::time::OffsetDateTime::UNIX_EPOCH);
+        let builder = Verifier::builder(p)
+            .secrets(&list)
+            .tolerance(Duration::from_secs(61))
+            .clock(clock);
+        let text = format!("{builder:?}");
+        for part in [
+            "VerifierBuilder",
+            &provider,
+            "[REDACTED; 2]",
+            "secret_set: None",
+            "61s",
+            &format!("{clock:?}"),
+        ] {
+            assert!(text.contains(part), "{p}: {part:?} not in {text}");
+        }
+        let with_set = Verifier::builder(p).secret_set(SecretSet::from_list(p, &list).unwrap());
+        let text = format!("{with_set:?}");
+        assert!(text.contains("[REDACTED; 0]"), "{p}: {text}");
+        assert!(text.contains("secret_set: Some(SecretSet"), "{p}: {text}");
+
+        let signer = Signer::new(p, current).unwrap();
+        let text = format!("{signer:?}");
+        for part in ["Signer", &provider, "[REDACTED; 1]"] {
+            assert!(text.contains(part), "{p}: {part:?} not in {text}");
+        }
+
+        let signed = signer.sign(BODY, &params());
+        let text = format!("{signed:?}");
+        assert!(text.starts_with("SignedDelivery"), "{p}: {text}");
+        for (name, value) in signed.headers() {
+            assert!(text.contains(name), "{p}: {name} not in {text}");
+            assert!(
+                text.contains(&format!("{value:?}")),
+                "{p}: {value} not in {text}"
+            );
+        }
+        let query = if signed.query().is_some() {
+            r#"query: Some("REDACTED")"#
+        } else {
+            "query: None"
+        };
+        assert!(text.contains(query), "{p}: {query:?} not in {text}");
+    }
+}
+
+#[test]
+fn a_secret_set_counts_its_secrets_and_is_never_empty() {
+    for p in Provider::ALL {
+        let [current, old, ..] = secrets(p);
+        let one = SecretSet::from_list(p, current).unwrap();
+        assert_eq!((one.len(), one.is_empty()), (1, false), "{p}");
+        let two = SecretSet::from_list(p, &format!("{current},{old}")).unwrap();
+        assert_eq!((two.len(), two.is_empty()), (2, false), "{p}");
+        assert_eq!(two.provider(), p);
+    }
+}

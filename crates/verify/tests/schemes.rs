@@ -783,3 +783,141 @@ fn errors_and_debug_output_never_contain_secrets_or_macs() {
         }
     }
 }
+
+#[test]
+fn standard_webhooks_id_of_1_to_256_characters_verifies_and_empty_or_longer_is_400() {
+    let p = Provider::StandardWebhooks;
+    for len in [1, 255, 256] {
+        let params = SignParams::at(NOW).id("i".repeat(len));
+        let (h, _) = Pairs::signed(p, secret_of(p), BODY, &params);
+        let v = check(p, &h, BODY).unwrap_or_else(|e| panic!("{len}: {e}"));
+        assert_eq!(v.delivery_id().map(str::len), Some(len));
+    }
+    for len in [0, 257, 1000] {
+        let params = SignParams::at(NOW).id("i".repeat(len));
+        let (h, _) = Pairs::signed(p, secret_of(p), BODY, &params);
+        let err = check(p, &h, BODY).unwrap_err();
+        assert_eq!(
+            err,
+            VerifyError::Malformed {
+                header: "webhook-id",
+                reason: Malformed::TooLong
+            },
+            "{len}"
+        );
+        assert_eq!(err.status(), 400, "{len}");
+    }
+}
+
+#[test]
+fn a_header_carrying_the_same_valid_entry_twice_still_verifies() {
+    for (p, current, old) in signed_schemes() {
+        let h = signed(p, current, NOW, BODY);
+        let tag = h.tag(p);
+        let twice = h.clone().with_entries(p, NOW, &[&tag, &tag]);
+        assert_eq!(check(p, &twice, BODY).unwrap().secret_index(), 0, "{p}");
+        // Also beside a wrong entry, and for the second secret.
+        let wrong = wrong_tag(p);
+        let mixed = h.clone().with_entries(p, NOW, &[&tag, &wrong, &tag]);
+        assert_eq!(check(p, &mixed, BODY).unwrap().secret_index(), 0, "{p}");
+        let old_tag = signed(p, old, NOW, BODY).tag(p);
+        let old_twice = h.with_entries(p, NOW, &[&old_tag, &old_tag]);
+        assert_eq!(check(p, &old_twice, BODY).unwrap().secret_index(), 1, "{p}");
+    }
+}
+
+#[test]
+fn slotflow_query_carrying_the_same_valid_token_twice_still_verifies() {
+    let p = Provider::Slotflow;
+    let token = secret_of(p);
+    let v = verifier(p, &[token]);
+    let query = format!("token={token}&token={token}");
+    assert!(
+        v.verify_with_query(Some(&query), &Pairs::default(), BODY)
+            .is_ok()
+    );
+    let query = format!("token={token}&x=1&token={token}");
+    assert!(
+        v.verify_with_query(Some(&query), &Pairs::default(), BODY)
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_header_repeated_with_the_same_value_is_read_once_and_different_values_are_400() {
+    for (p, current, _) in signed_schemes() {
+        let h = signed(p, current, NOW, BODY);
+        for (name, value) in h.0.clone() {
+            let mut repeated = h.clone();
+            repeated.0.push((name.clone(), value.clone()));
+            let result = check(p, &repeated, BODY);
+            // Signature headers may legitimately carry several values (each one more entry);
+            // every other header read must be one value, which a duplicate still is.
+            assert!(result.is_ok(), "{p} {name} twice: {result:?}");
+        }
+    }
+    let p = Provider::StandardWebhooks;
+    let good = signed(p, secret_of(p), NOW, BODY);
+    for name in ["webhook-id", "webhook-timestamp"] {
+        let mut h = good.clone();
+        h.0.push((name.into(), b"1".to_vec()));
+        assert_eq!(
+            check(p, &h, BODY).unwrap_err(),
+            VerifyError::Malformed {
+                header: name,
+                reason: Malformed::Conflicting
+            },
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn slotflow_tokens_need_at_least_16_url_safe_characters() {
+    let p = Provider::Slotflow;
+    for token in [
+        "a".repeat(16),
+        "A-._~0123456789z".to_owned(),
+        "t".repeat(200),
+    ] {
+        let v = Verifier::builder(p).secret(&token).build();
+        let v = v.unwrap_or_else(|e| panic!("{token}: {e}"));
+        let query = format!("token={token}");
+        assert!(
+            v.verify_with_query(Some(&query), &Pairs::default(), BODY)
+                .is_ok()
+        );
+    }
+    for token in ["a".repeat(15), "a".repeat(15) + "/", "b".repeat(16) + "%"] {
+        let err = Verifier::builder(p).secret(&token).build().unwrap_err();
+        assert!(
+            matches!(err, ConfigError::InvalidSecret { index: 0, .. }),
+            "{token:?}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn verifier_reports_its_tolerance_and_whether_it_has_secrets() {
+    for (p, current, _) in signed_schemes() {
+        let default = Verifier::builder(p).secret(current).build().unwrap();
+        assert_eq!(default.tolerance(), bookhook_verify::DEFAULT_TOLERANCE);
+        assert_eq!(default.tolerance(), Duration::from_secs(300));
+        assert!(default.is_configured(), "{p}");
+        assert_eq!(default.provider(), p);
+        let strict = Verifier::builder(p)
+            .secret(current)
+            .tolerance(Duration::from_secs(7))
+            .build()
+            .unwrap();
+        assert_eq!(strict.tolerance(), Duration::from_secs(7));
+        let unconfigured = Verifier::unconfigured(p);
+        assert!(!unconfigured.is_configured(), "{p}");
+        assert_eq!(
+            unconfigured
+                .verify(&signed(p, current, NOW, BODY), BODY)
+                .unwrap_err(),
+            VerifyError::NoSecret
+        );
+    }
+}

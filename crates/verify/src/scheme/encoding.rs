@@ -193,6 +193,24 @@ mod tests {
     }
 
     #[test]
+    fn hex_tag_refuses_the_characters_next_to_each_digit_range() {
+        let good = "0123456789abcdefABCDEF".repeat(3);
+        let good = &good[..64];
+        assert!(hex_tag(t(good)).is_ok());
+        for c in ['/', ':', '@', 'G', '`', 'g'] {
+            for i in [0, 1, 31, 63] {
+                let mut bad = good.to_owned();
+                bad.replace_range(i..=i, &c.to_string());
+                assert_eq!(
+                    hex_tag(t(&bad)),
+                    Err(Malformed::BadEncoding("hex")),
+                    "{bad}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn base64_tag_wants_exactly_32_bytes() {
         assert_eq!(base64_tag(t("")), Err(Malformed::EmptySignature));
         assert_eq!(base64_tag(t(&to_base64(&[7; 32]))), Ok([7; 32]));
@@ -271,6 +289,47 @@ mod tests {
             assert_eq!(canonical_base64_tag(bad.as_bytes()), None, "{bad:?}");
             assert_eq!(base64_tag(t(&bad)).ok(), expected, "{bad:?}");
             assert!(expected.is_none(), "{bad:?}");
+        }
+    }
+
+    /// Faults that cancel or hide each other if the fast path's checks were combined
+    /// wrongly: one, two or three invalid characters anywhere (in one 4-character group or
+    /// several, in the last 3 characters), and an invalid character next to non-zero
+    /// trailing bits. Every such entry is refused by both paths.
+    #[test]
+    fn base64_tags_with_several_faults_at_once_are_refused() {
+        let good = to_base64(&[0x5a; TAG_LEN]);
+        let refused = |bad: &[u8]| {
+            let text = std::str::from_utf8(bad).unwrap();
+            assert_eq!(canonical_base64_tag(bad), None, "{text:?}");
+            assert!(STANDARD.decode(bad).is_err(), "{text:?}");
+            assert!(base64_tag(t(text)).is_err(), "{text:?}");
+        };
+        for bad in ["!", "=", "-", "\u{7f}"] {
+            let bad = bad.as_bytes()[0];
+            for i in 0..43 {
+                let mut single = good.clone().into_bytes();
+                single[i] = bad;
+                refused(&single);
+                for j in i + 1..43 {
+                    let mut entry = single.clone();
+                    entry[j] = bad;
+                    refused(&entry);
+                    for k in [j + 1, 42].into_iter().filter(|&k| k < 43 && k != j) {
+                        entry[k] = bad;
+                        refused(&entry);
+                    }
+                }
+            }
+        }
+        // The last character carries 2 bits that must be zero: one set, plus an invalid
+        // character earlier.
+        for last in ["B", "C", "D", "F", "z", "/"] {
+            for i in 0..42 {
+                let mut entry = format!("{}{last}=", &good[..42]).into_bytes();
+                entry[i] = b'!';
+                refused(&entry);
+            }
         }
     }
 
