@@ -217,6 +217,23 @@ mod tests {
         assert_eq!(base64_tag(t("AAAA")), Err(Malformed::WrongLength));
         assert_eq!(base64_tag(t(&"A".repeat(200))), Err(Malformed::WrongLength));
         assert_eq!(base64_tag(t("!!!!")), Err(Malformed::BadEncoding("base64")));
+        // Up to 64 characters are decoded (and classified), longer ones refused unread.
+        let at_limit = "!".repeat(64);
+        assert_eq!(
+            base64_tag(t(&at_limit)),
+            Err(Malformed::BadEncoding("base64"))
+        );
+        assert_eq!(base64_tag(t(&"!".repeat(65))), Err(Malformed::WrongLength));
+        // Likewise 128 characters for an ed25519 signature.
+        let at_limit = "!".repeat(128);
+        assert_eq!(
+            base64_signature(t(&at_limit)),
+            Err(Malformed::BadEncoding("base64"))
+        );
+        assert_eq!(
+            base64_signature(t(&"!".repeat(129))),
+            Err(Malformed::WrongLength)
+        );
     }
 
     // The hand-written decoders above exist for speed (see BENCHMARKS.md); the `hex` and
