@@ -145,7 +145,8 @@ pub(crate) struct Text<'h>(&'h [u8]);
 /// As the text, for test failures; request paths never format header values.
 impl std::fmt::Debug for Text<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.escape_ascii().fmt(f)
+        // `Display` of the escaped bytes: its `Debug` would print `EscapeAscii { .. }`.
+        std::fmt::Display::fmt(&self.0.escape_ascii(), f)
     }
 }
 
@@ -250,6 +251,13 @@ fn has_space_or_tab(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::provider::SchemeOf;
+
+    #[test]
+    fn a_text_debugs_as_its_escaped_bytes() {
+        // Test failures show the header value they were about, control bytes escaped.
+        assert_eq!(format!("{:?}", Text(b"v1,abc")), "v1,abc");
+        assert_eq!(format!("{:?}", Text(b"a\nb")), "a\\nb");
+    }
 
     fn texts<'a>(parts: impl Iterator<Item = Text<'a>>) -> Vec<&'a str> {
         parts.map(Text::to_str).collect()
