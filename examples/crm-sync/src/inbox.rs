@@ -705,7 +705,7 @@ impl Probe {
 }
 
 /// `<db>-wal`, where SQLite keeps the WAL of the database at `db`.
-fn wal_path_of(db: &Path) -> PathBuf {
+pub fn wal_path_of(db: &Path) -> PathBuf {
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
     PathBuf::from(wal)

@@ -4,14 +4,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bookhook_verify::Provider;
-use crm_sync::inbox::WAL_LIMIT;
+use crm_sync::inbox::{WAL_LIMIT, wal_path_of};
 use support::*;
 
 const DELIVERIES: usize = 100_000;
@@ -19,12 +19,6 @@ const DELIVERIES: usize = 100_000;
 /// The stated bound: the limit plus room for the batch that crosses it (at most 512 rows
 /// of a few pages each).
 const WAL_BOUND: u64 = WAL_LIMIT + 16 * 1024 * 1024;
-
-fn wal_of(db: &Path) -> PathBuf {
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    PathBuf::from(wal)
-}
 
 fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
@@ -37,7 +31,7 @@ async fn wal_stays_bounded_through_100_000_deliveries_and_is_truncated_when_idle
     let service = ServiceBuilder::new(&db)
         .env("SLATIS_WEBHOOK_SECRET", secret)
         .start();
-    let wal = wal_of(&db);
+    let wal = wal_path_of(&db);
 
     // Sample the WAL's size every 5 ms for as long as the load runs.
     let largest = Arc::new(AtomicU64::new(0));
