@@ -15,7 +15,7 @@ use std::time::Duration;
 use bookhook_verify::{ByProvider, Provider, Verifier};
 
 use crate::hubspot::HubSpotToken;
-use crate::inbox::Durability;
+use crate::inbox::{Backend, Durability, PostgresConfig};
 use crate::server::{self, Limits};
 use crate::worker::RetryPolicy;
 
@@ -33,6 +33,10 @@ pub const DEFAULT_HUBSPOT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default `CRM_SYNC_IDLE_TIMEOUT_SECS`.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default `CRM_SYNC_LEASE_SECS`.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+/// Default `CRM_SYNC_RETENTION_DAYS`.
+pub const DEFAULT_RETENTION_DAYS: u64 = 30;
 
 /// The registry line per provider: the environment variable holding its secret(s).
 pub const SECRET_VARS: ByProvider<&str> = ByProvider {
@@ -71,6 +75,21 @@ const fn var(name: &'static str, default: &'static str, meaning: &'static str) -
 pub const VARIABLES: &[Variable] = &[
     var("CRM_SYNC_ADDR", DEFAULT_ADDR, "listen address"),
     var("CRM_SYNC_DB", DEFAULT_DB, "SQLite file of the inbox"),
+    var(
+        "CRM_SYNC_DATABASE_URL",
+        "unset: SQLite at CRM_SYNC_DB",
+        "postgres://user:pass@host:port/db selects the PostgreSQL inbox",
+    ),
+    var(
+        "CRM_SYNC_LEASE_SECS",
+        "60",
+        "how long a replica's worker owns a claimed batch (PostgreSQL)",
+    ),
+    var(
+        "CRM_SYNC_RETENTION_DAYS",
+        "30",
+        "delivered/skipped rows older than this are pruned (0: never)",
+    ),
     var(
         "SLATIS_WEBHOOK_SECRET",
         "unset: route disabled",
@@ -271,6 +290,12 @@ pub struct Config {
     pub db_path: PathBuf,
     /// `CRM_SYNC_SYNCHRONOUS`.
     pub durability: Durability,
+    /// `CRM_SYNC_DATABASE_URL` and `CRM_SYNC_LEASE_SECS`: `Some` selects the PostgreSQL
+    /// inbox instead of the SQLite file.
+    pub postgres: Option<PostgresConfig>,
+    /// `CRM_SYNC_RETENTION_DAYS`: delivered and skipped rows older than this are pruned in
+    /// the background; `None` (`0`) keeps them.
+    pub retention: Option<Duration>,
     /// `CRM_SYNC_BODY_LIMIT`: the largest body accepted, in bytes.
     pub body_limit: usize,
     /// Every provider route, live or disabled.
@@ -302,6 +327,17 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
+    /// The inbox backend: PostgreSQL when `CRM_SYNC_DATABASE_URL` is set, else SQLite.
+    pub fn backend(&self) -> Backend {
+        match &self.postgres {
+            Some(pg) => Backend::Postgres(Box::new(pg.clone())),
+            None => Backend::Sqlite {
+                path: self.db_path.clone(),
+                durability: self.durability,
+            },
+        }
+    }
+
     /// Reads the process environment.
     ///
     /// # Errors
@@ -437,6 +473,37 @@ impl Config {
                 n => Ok(Duration::from_secs(n)),
             }
         };
+        let lease = secs("CRM_SYNC_LEASE_SECS", DEFAULT_LEASE)?;
+        // A CRM call that outlives the lease lets another replica claim and send the
+        // same rows while the first is still waiting for HubSpot.
+        if lease <= Duration::from_millis(timeout_ms) {
+            return Err(invalid(
+                "CRM_SYNC_LEASE_SECS",
+                "must be longer than HUBSPOT_TIMEOUT_MS, or another replica may send a \
+                 batch while its first sender still waits for HubSpot",
+            ));
+        }
+        let postgres = match lookup("CRM_SYNC_DATABASE_URL")? {
+            None => None,
+            Some(url) if url.trim().is_empty() => {
+                return Err(invalid(
+                    "CRM_SYNC_DATABASE_URL",
+                    "empty; unset it for the SQLite inbox",
+                ));
+            }
+            Some(url) => Some(PostgresConfig {
+                url: url
+                    .parse()
+                    .map_err(|reason: String| invalid("CRM_SYNC_DATABASE_URL", &reason))?,
+                lease,
+            }),
+        };
+        let retention = match number(&lookup, "CRM_SYNC_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)? {
+            0 => None,
+            // Beyond ~27 000 years the instant arithmetic would overflow: that is "never".
+            days if days > 10_000_000 => None,
+            days => Some(Duration::from_secs(days * 86_400)),
+        };
         let connections = Connections {
             header_timeout: secs("CRM_SYNC_HEADER_TIMEOUT_SECS", DEFAULT_HEADER_TIMEOUT)?,
             idle_timeout: secs("CRM_SYNC_IDLE_TIMEOUT_SECS", DEFAULT_IDLE_TIMEOUT)?,
@@ -473,6 +540,8 @@ impl Config {
             addr,
             db_path,
             durability,
+            postgres,
+            retention,
             body_limit,
             routes,
             crm,

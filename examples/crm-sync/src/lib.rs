@@ -99,27 +99,35 @@ pub async fn serve(
         None => None,
     };
 
-    let db_path = config.db_path.clone();
-    let shown_path = format!(": {}", config.db_path.display());
-    let durability = config.durability;
-    let (inbox, writer) = tokio::task::spawn_blocking(move || Inbox::open(&db_path, durability))
-        .await
-        .map_err(|e| RunError::Inbox(InboxError::Sqlite(e.to_string())))?
+    let backend = config.backend();
+    let (inbox, writer) = Inbox::open(&backend).await.map_err(|err| match &backend {
         // Unreadable, not a database, a newer schema, no WAL: the variable is what to
         // change. rusqlite appends the path to "unable to open": the message names the
         // variable, not its value.
-        .map_err(|err| {
-            RunError::Config(ConfigError {
-                var: "CRM_SYNC_DB",
-                reason: format!("cannot open the inbox: {err}").replace(&shown_path, ""),
-            })
-        })?;
-    tracing::info!(
-        db = %config.db_path.display(),
-        synchronous = durability.as_str(),
-        pending = inbox.counts().pending,
-        "inbox open"
-    );
+        inbox::Backend::Sqlite { path, .. } => RunError::Config(ConfigError {
+            var: "CRM_SYNC_DB",
+            reason: format!("cannot open the inbox: {err}")
+                .replace(&format!(": {}", path.display()), ""),
+        }),
+        // Unreachable for CONNECT_PATIENCE, a refused login, a newer schema.
+        inbox::Backend::Postgres(_) => RunError::Config(ConfigError {
+            var: "CRM_SYNC_DATABASE_URL",
+            reason: format!("cannot open the inbox: {err}"),
+        }),
+    })?;
+    match &backend {
+        inbox::Backend::Sqlite { path, durability } => tracing::info!(
+            db = %path.display(),
+            synchronous = durability.as_str(),
+            pending = inbox.counts().pending,
+            "inbox open"
+        ),
+        inbox::Backend::Postgres(pg) => tracing::info!(
+            database = %pg.url,
+            pending = inbox.counts().pending,
+            "inbox open"
+        ),
+    }
 
     for route in &config.routes {
         if route.verifier.is_some() {
@@ -163,6 +171,9 @@ pub async fn serve(
     let app = routes::router(&config, state);
 
     let (stop_worker, stop_rx) = watch::channel(false);
+    let pruner = config.retention.map(|retention| {
+        tokio::spawn(inbox::prune_loop(inbox.clone(), retention, stop_rx.clone()))
+    });
     let worker = tokio::spawn(
         Worker::new(inbox, crm, config.crm.retry)
             .with_health(crm_health)
@@ -178,6 +189,9 @@ pub async fn serve(
 
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    if let Some(pruner) = pruner {
+        let _ = pruner.await;
+    }
     writer.close().await;
     tracing::info!("inbox closed; bye");
     served

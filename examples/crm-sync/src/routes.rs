@@ -121,12 +121,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// Prometheus text (see [`crate::metrics`]).
 async fn metrics(State(state): State<AppState>) -> Response {
-    let oldest = state
-        .inbox
-        .read(crate::rows::oldest_pending)
-        .await
-        .ok()
-        .flatten();
+    let oldest = state.inbox.oldest_pending().await.ok().flatten();
     let age = oldest
         .map(|at| {
             let secs = (OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0);

@@ -1,16 +1,18 @@
 //! Reading and changing inbox rows by hand: what the `crm-sync inbox` subcommands and the
 //! admin page share.
 //!
-//! Every function takes a plain SQLite connection, so the same SQL serves the command line
-//! (its own connection, working beside a running service) and the service (its reader
-//! connection, or the writer's transaction for a retry, so its counts stay exact).
+//! The row types are the same on both backends. The functions here are the SQLite side:
+//! each takes a plain SQLite connection, so the same SQL serves the command line (its own
+//! connection, working beside a running service) and the service (its reader connection,
+//! or the writer's transaction for a retry or a prune, so its counts stay exact). The
+//! PostgreSQL side is [`crate::inbox::postgres`].
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::inbox::{RetryTarget, Status};
+use crate::inbox::{PRUNE_CHUNK, RetryTarget, Status};
 
 /// One inbox row without its body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -163,34 +165,56 @@ pub fn retry(
     Ok(moved)
 }
 
-/// Rows deleted per transaction by [`prune`]: each is a short write, so a running
-/// service's writer waits milliseconds, not the length of the whole prune.
-pub const PRUNE_CHUNK: usize = 1_000;
+/// Deletes up to `limit` delivered and skipped rows received before `before`; pending
+/// and failed rows are never touched. Returns how many of each status went, in
+/// [`Status::ALL`] order (the service's writer keeps its counts exact with them).
+///
+/// # Errors
+///
+/// SQLite's error.
+pub fn prune_chunk(
+    conn: &Connection,
+    before: OffsetDateTime,
+    limit: usize,
+) -> Result<[u64; 4], rusqlite::Error> {
+    let cutoff = before
+        .format(&Rfc3339)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    // `julianday` compares instants, whatever the number of fractional digits.
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM deliveries WHERE id IN (
+             SELECT id FROM deliveries
+             WHERE status IN ('delivered', 'skipped')
+               AND julianday(received_at) < julianday(?1)
+             LIMIT ?2)
+         RETURNING status",
+    )?;
+    let mut gone = [0u64; 4];
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![cutoff, limit])?;
+    while let Some(row) = rows.next()? {
+        if let Some(status) = Status::parse(&row.get::<_, String>(0)?) {
+            gone[status.index()] += 1;
+        }
+    }
+    Ok(gone)
+}
 
 /// Deletes delivered and skipped rows received more than `days` days before `now`, in
-/// short transactions of [`PRUNE_CHUNK`] rows; pending and failed rows are never touched.
-/// Returns the number deleted.
+/// short transactions of [`PRUNE_CHUNK`] rows (so a running service's writer waits
+/// milliseconds, not the length of the whole prune); pending and failed rows are never
+/// touched. Returns the number deleted.
 ///
 /// # Errors
 ///
 /// SQLite's error (rows deleted by earlier chunks stay deleted).
 pub fn prune(conn: &Connection, days: u32, now: OffsetDateTime) -> Result<u64, rusqlite::Error> {
-    let cutoff = (now - time::Duration::days(i64::from(days)))
-        .format(&Rfc3339)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let before = now - time::Duration::days(i64::from(days));
     let mut total = 0u64;
     loop {
-        // `julianday` compares instants, whatever the number of fractional digits.
-        let deleted = conn.execute(
-            "DELETE FROM deliveries WHERE id IN (
-                 SELECT id FROM deliveries
-                 WHERE status IN ('delivered', 'skipped')
-                   AND julianday(received_at) < julianday(?1)
-                 LIMIT ?2)",
-            params![cutoff, PRUNE_CHUNK as i64],
-        )?;
-        total += deleted as u64;
-        if deleted < PRUNE_CHUNK {
+        let deleted: u64 = prune_chunk(conn, before, PRUNE_CHUNK)?.iter().sum();
+        total += deleted;
+        if deleted < PRUNE_CHUNK as u64 {
             return Ok(total);
         }
     }
@@ -242,7 +266,7 @@ pub fn oldest_pending(conn: &Connection) -> Result<Option<OffsetDateTime>, rusql
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inbox::{Durability, Inbox};
+    use crate::inbox::{Backend, Durability, Inbox};
 
     fn insert(conn: &Connection, key: &str, status: &str, received_at: &str) -> i64 {
         conn.execute(
@@ -259,7 +283,11 @@ mod tests {
     async fn retry_moves_only_failed_rows_and_prune_only_old_finished_ones() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("inbox.db");
-        let (_inbox, writer) = Inbox::open(&path, Durability::Normal).unwrap();
+        let backend = Backend::Sqlite {
+            path: path.clone(),
+            durability: Durability::Normal,
+        };
+        let (_inbox, writer) = Inbox::open(&backend).await.unwrap();
         writer.close().await;
         let mut conn = Connection::open(&path).unwrap();
         let old = "2020-01-01T00:00:00.123456789Z";

@@ -1,8 +1,10 @@
 //! The background worker: pending inbox rows → HubSpot batch upserts.
 //!
-//! It reads pending rows oldest first, up to [`hubspot::MAX_BATCH`] at a time, merges rows
-//! with the same email (the latest non-empty name wins: HubSpot refuses a batch naming one
-//! contact twice), and sends one batch upsert. Then:
+//! It claims pending rows oldest first, up to [`hubspot::MAX_BATCH`] at a time (on
+//! PostgreSQL under a lease shared with the other replicas' workers, renewed before each
+//! attempt: see [`crate::inbox::postgres`]), merges rows with the same email (the latest
+//! non-empty name wins: HubSpot refuses a batch naming one contact twice), and sends one
+//! batch upsert. Then:
 //!
 //! - 2xx: the rows become `delivered`.
 //! - 429, 5xx, 408, connection error, timeout: the rows stay `pending` (attempt count and
@@ -299,7 +301,7 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            let rows = match self.inbox.pending(hubspot::MAX_BATCH).await {
+            let rows = match self.inbox.claim(hubspot::MAX_BATCH).await {
                 Ok(rows) => rows,
                 Err(err) => {
                     tracing::error!(error = %err, "reading pending rows failed");
@@ -333,6 +335,16 @@ impl Worker {
     ) -> Flow {
         let mut groups = vec![entries];
         while let Some(group) = groups.pop() {
+            let group = match self.still_held(group).await {
+                Ok(group) if group.is_empty() => continue,
+                Ok(group) => group,
+                Err(err) => {
+                    // The rows stay claimed by this process and are claimed again (after
+                    // the backoff) by the next round.
+                    tracing::error!(error = %err, "renewing the claim on pending rows failed");
+                    return sleep_or_stop(self.backoff.next_delay(), shutdown).await;
+                }
+            };
             let inputs: Vec<UpsertInput> = group.iter().map(|e| e.input.clone()).collect();
             let ids: Vec<i64> = group.iter().flat_map(|e| e.ids.iter().copied()).collect();
             let outcome = tokio::select! {
@@ -434,6 +446,27 @@ impl Worker {
         Flow::Continue
     }
 
+    /// Renews this process's claim on the rows of `group` just before they are sent, and
+    /// drops the rows it no longer holds: on PostgreSQL, a lease that ran out (a long
+    /// pause, a stalled process) may have let another replica take them over, and it sends
+    /// them instead. On SQLite every row is still held.
+    async fn still_held(&self, mut group: Vec<Entry>) -> Result<Vec<Entry>, InboxError> {
+        let ids: Vec<i64> = group.iter().flat_map(|e| e.ids.iter().copied()).collect();
+        let wanted = ids.len();
+        let held = self.inbox.renew(ids).await?;
+        if held.len() < wanted {
+            tracing::warn!(
+                rows = wanted - held.len(),
+                "rows taken over by another replica after this one's lease ran out; not sending them"
+            );
+            for entry in &mut group {
+                entry.ids.retain(|id| held.binary_search(id).is_ok());
+            }
+            group.retain(|e| !e.ids.is_empty());
+        }
+        Ok(group)
+    }
+
     /// Writes an outcome to the inbox. If that fails the rows stay pending and are sent
     /// again (at least once), after a backoff.
     async fn record(
@@ -442,7 +475,7 @@ impl Worker {
         change: Change,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Flow {
-        match self.inbox.update(ids, change).await {
+        match self.inbox.mark(ids, change).await {
             Ok(_) => Flow::Continue,
             Err(InboxError::Closed) => Flow::Stop,
             Err(err) => {

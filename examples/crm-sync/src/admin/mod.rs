@@ -160,7 +160,7 @@ impl PartialOrd for Status {
 async fn summary(state: &AppState) -> Result<Summary, Response> {
     let by = state
         .inbox
-        .read(rows::counts_by_provider)
+        .counts_by_provider()
         .await
         .map_err(|e| server_error("reading the inbox", e))?;
     let mut by_provider: BTreeMap<String, BTreeMap<Status, u64>> = BTreeMap::new();
@@ -181,7 +181,7 @@ async fn summary(state: &AppState) -> Result<Summary, Response> {
 async fn list(state: &AppState, filter: Filter) -> Result<Vec<rows::Row>, Response> {
     state
         .inbox
-        .read(move |c| rows::list(c, &filter))
+        .list(filter)
         .await
         .map_err(|e| server_error("reading the inbox", e))
 }
@@ -313,7 +313,7 @@ async fn delivery(
     let Some(access) = admin.access(&headers, false) else {
         return html(StatusCode::UNAUTHORIZED, pages::login(None));
     };
-    match state.inbox.read(move |c| rows::get(c, id)).await {
+    match state.inbox.get(id).await {
         Ok(Some(row)) => html(StatusCode::OK, pages::delivery(&row, csrf_of(&access))),
         Ok(None) => html(StatusCode::NOT_FOUND, pages::not_found(id)),
         Err(e) => server_error("reading the inbox", e),
@@ -419,7 +419,7 @@ async fn api_delivery(
     if let Err(r) = api_access(&state, &headers) {
         return r.into_response();
     }
-    match state.inbox.read(move |c| rows::get(c, id)).await {
+    match state.inbox.get(id).await {
         Ok(Some(found)) => {
             let mut value = serde_json::to_value(&found.row).unwrap_or_default();
             value["body"] = String::from_utf8_lossy(&found.body).into_owned().into();
