@@ -9,6 +9,8 @@ pub mod cli;
 pub mod clock;
 pub mod headers;
 pub mod raw_http;
+#[cfg(all(unix, feature = "postgres-server"))]
+pub mod postgres_server;
 #[cfg(feature = "redis-server")]
 pub mod redis_server;
 pub mod secrets;
