@@ -8,9 +8,9 @@ pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod headers;
-pub mod raw_http;
 #[cfg(all(unix, feature = "postgres-server"))]
 pub mod postgres_server;
+pub mod raw_http;
 #[cfg(feature = "redis-server")]
 pub mod redis_server;
 pub mod secrets;

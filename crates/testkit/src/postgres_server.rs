@@ -77,7 +77,10 @@ impl PostgresServer {
         let Some(bin) = bin_dir() else {
             let help = "PostgreSQL is not installed: run `sudo scripts/install-test-deps.sh` \
                         (or `sudo apt-get install -y postgresql`)";
-            assert!(!in_ci(), "{help}; CI=true, so this is a failure, not a skip");
+            assert!(
+                !in_ci(),
+                "{help}; CI=true, so this is a failure, not a skip"
+            );
             eprintln!("SKIPPED: {help}");
             return None;
         };
@@ -151,7 +154,11 @@ impl PostgresServer {
         let log = std::fs::File::create(self.dir.path().join("postgres.log"))
             .expect("create the server log");
         if let Some((uid, gid)) = self.user {
-            let _ = std::os::unix::fs::chown(self.dir.path().join("postgres.log"), Some(uid), Some(gid));
+            let _ = std::os::unix::fs::chown(
+                self.dir.path().join("postgres.log"),
+                Some(uid),
+                Some(gid),
+            );
         }
         let child = self
             .command("postgres")
@@ -191,7 +198,15 @@ impl PostgresServer {
     pub fn create_database(&self, name: &str) -> String {
         let out = self
             .command("createdb")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", name])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                name,
+            ])
             .output()
             .expect("run createdb");
         assert!(
@@ -210,8 +225,26 @@ impl PostgresServer {
     pub fn psql(&self, database: &str, sql: &str) -> String {
         let out = self
             .command("psql")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ])
             .output()
             .expect("run psql");
         assert!(
@@ -277,7 +310,14 @@ impl PostgresServer {
             if TcpStream::connect_timeout(&self.addr(), Duration::from_millis(200)).is_ok() {
                 let ready = self
                     .command("pg_isready")
-                    .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+                    .args([
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        &self.port.to_string(),
+                        "-U",
+                        "postgres",
+                    ])
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .status()

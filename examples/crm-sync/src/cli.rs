@@ -242,9 +242,7 @@ pub fn open(path: &Path) -> Result<Connection, CliError> {
 ///
 /// [`CliError`]: exit 1 when nothing matched, 2 for configuration and database problems.
 pub fn run_inbox(command: &InboxCommand, out: &mut impl std::io::Write) -> Result<(), CliError> {
-    let path = Config::db_path_from_env().map_err(CliError::Config)?;
-    let mut conn = open(&path)?;
-    let sql = |e: rusqlite::Error| db_error(format!("inbox: {e}"));
+    let mut inbox = Target::from_env()?;
     let io = |e: std::io::Error| db_error(format!("cannot write the output: {e}"));
     match command {
         InboxCommand::List(args) => {
@@ -253,7 +251,7 @@ pub fn run_inbox(command: &InboxCommand, out: &mut impl std::io::Write) -> Resul
                 provider: args.provider.clone(),
                 limit: args.limit,
             };
-            let found = rows::list(&conn, &filter).map_err(sql)?;
+            let found = inbox.list(&filter)?;
             if args.json {
                 let json = serde_json::to_string_pretty(&found).unwrap_or_default();
                 writeln!(out, "{json}").map_err(io)?;
@@ -281,7 +279,7 @@ pub fn run_inbox(command: &InboxCommand, out: &mut impl std::io::Write) -> Resul
             Ok(())
         }
         InboxCommand::Show { id, json } => {
-            let Some(found) = rows::get(&conn, *id).map_err(sql)? else {
+            let Some(found) = inbox.get(*id)? else {
                 return Err(CliError::NothingMatched(format!("no row with id {id}")));
             };
             let body = String::from_utf8_lossy(&found.body);
@@ -325,14 +323,7 @@ pub fn run_inbox(command: &InboxCommand, out: &mut impl std::io::Write) -> Resul
             } else {
                 RetryTarget::Ids(ids.clone())
             };
-            let now = OffsetDateTime::now_utc()
-                .format(&Rfc3339)
-                .unwrap_or_default();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(sql)?;
-            let moved = rows::retry(&tx, &target, &now).map_err(sql)?;
-            tx.commit().map_err(sql)?;
+            let moved = inbox.retry(&target)?;
             let not_matched: Vec<i64> = match &target {
                 RetryTarget::Ids(ids) => {
                     let mut left: Vec<i64> =
@@ -360,7 +351,7 @@ pub fn run_inbox(command: &InboxCommand, out: &mut impl std::io::Write) -> Resul
             Ok(())
         }
         InboxCommand::Prune { older_than, json } => {
-            let pruned = rows::prune(&conn, *older_than, OffsetDateTime::now_utc()).map_err(sql)?;
+            let pruned = inbox.prune(*older_than)?;
             if *json {
                 writeln!(out, "{}", serde_json::json!({ "pruned": pruned })).map_err(io)?;
             } else {
@@ -372,6 +363,130 @@ pub fn run_inbox(command: &InboxCommand, out: &mut impl std::io::Write) -> Resul
                 .map_err(io)?;
             }
             Ok(())
+        }
+    }
+}
+
+/// The inbox a command works on: the SQLite file (its own connection, beside a running
+/// service) or, with `CRM_SYNC_DATABASE_URL` set, the PostgreSQL inbox (a small runtime and
+/// the service's own code path: changes go through a writer, so the shared counters stay
+/// exact, and every replica sees them within a second).
+enum Target {
+    Sqlite(Connection),
+    Postgres {
+        runtime: tokio::runtime::Runtime,
+        inbox: crate::inbox::Inbox,
+        writer: Option<crate::inbox::InboxWriter>,
+    },
+}
+
+/// Errors of the PostgreSQL inbox name its variable.
+fn url_error(reason: impl std::fmt::Display) -> CliError {
+    CliError::Config(ConfigError {
+        var: "CRM_SYNC_DATABASE_URL",
+        reason: reason.to_string(),
+    })
+}
+
+impl Target {
+    fn from_env() -> Result<Self, CliError> {
+        let Some(config) = Config::postgres_from_env().map_err(CliError::Config)? else {
+            let path = Config::db_path_from_env().map_err(CliError::Config)?;
+            return open(&path).map(Target::Sqlite);
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| url_error(format!("cannot start the async runtime: {e}")))?;
+        let (inbox, writer) = runtime
+            .block_on(crate::inbox::postgres::open_existing(&config))
+            .map_err(|e| url_error(format!("cannot open the inbox: {e}")))?;
+        Ok(Target::Postgres {
+            runtime,
+            inbox,
+            writer: Some(writer),
+        })
+    }
+
+    fn list(&mut self, filter: &Filter) -> Result<Vec<rows::Row>, CliError> {
+        match self {
+            Target::Sqlite(conn) => {
+                rows::list(conn, filter).map_err(|e| db_error(format!("inbox: {e}")))
+            }
+            Target::Postgres { runtime, inbox, .. } => runtime
+                .block_on(inbox.list(filter.clone()))
+                .map_err(|e| url_error(format!("inbox: {e}"))),
+        }
+    }
+
+    fn get(&mut self, id: i64) -> Result<Option<rows::RowWithBody>, CliError> {
+        match self {
+            Target::Sqlite(conn) => {
+                rows::get(conn, id).map_err(|e| db_error(format!("inbox: {e}")))
+            }
+            Target::Postgres { runtime, inbox, .. } => runtime
+                .block_on(inbox.get(id))
+                .map_err(|e| url_error(format!("inbox: {e}"))),
+        }
+    }
+
+    fn retry(&mut self, target: &RetryTarget) -> Result<Vec<i64>, CliError> {
+        match self {
+            Target::Sqlite(conn) => {
+                let sql = |e: rusqlite::Error| db_error(format!("inbox: {e}"));
+                let now = OffsetDateTime::now_utc()
+                    .format(&Rfc3339)
+                    .unwrap_or_default();
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(sql)?;
+                let moved = rows::retry(&tx, target, &now).map_err(sql)?;
+                tx.commit().map_err(sql)?;
+                Ok(moved)
+            }
+            Target::Postgres { runtime, inbox, .. } => runtime
+                .block_on(inbox.retry(target.clone()))
+                .map_err(|e| url_error(format!("inbox: {e}"))),
+        }
+    }
+
+    fn prune(&mut self, days: u32) -> Result<u64, CliError> {
+        let now = OffsetDateTime::now_utc();
+        match self {
+            Target::Sqlite(conn) => {
+                rows::prune(conn, days, now).map_err(|e| db_error(format!("inbox: {e}")))
+            }
+            Target::Postgres { runtime, inbox, .. } => runtime.block_on(async {
+                let before = now - time::Duration::days(i64::from(days));
+                let mut total = 0;
+                loop {
+                    let chunk = crate::inbox::PruneChunk {
+                        before,
+                        limit: crate::inbox::PRUNE_CHUNK,
+                    };
+                    let n = inbox
+                        .prune(chunk)
+                        .await
+                        .map_err(|e| url_error(format!("inbox: {e}")))?;
+                    total += n;
+                    if n < crate::inbox::PRUNE_CHUNK as u64 {
+                        return Ok(total);
+                    }
+                }
+            }),
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Target::Postgres {
+            runtime, writer, ..
+        } = self
+        {
+            if let Some(writer) = writer.take() {
+                runtime.block_on(writer.close());
+            }
         }
     }
 }

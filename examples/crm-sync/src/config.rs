@@ -557,7 +557,44 @@ impl Config {
     ///
     /// [`ConfigError`] naming `CRM_SYNC_DB` if it is set but empty or not UTF-8.
     pub fn db_path_from_env() -> Result<PathBuf, ConfigError> {
-        match std::env::var("CRM_SYNC_DB") {
+        Self::db_path_from(std::env::var("CRM_SYNC_DB"))
+    }
+
+    /// `CRM_SYNC_DATABASE_URL` (with `CRM_SYNC_LEASE_SECS`) alone, for the `crm-sync inbox`
+    /// commands: `None` when unset (the SQLite inbox).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] if either is set but unusable.
+    pub fn postgres_from_env() -> Result<Option<PostgresConfig>, ConfigError> {
+        let invalid = |var: &'static str, reason: &str| ConfigError {
+            var,
+            reason: reason.to_owned(),
+        };
+        let url = match std::env::var("CRM_SYNC_DATABASE_URL") {
+            Err(std::env::VarError::NotPresent) => return Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(invalid("CRM_SYNC_DATABASE_URL", "not valid UTF-8"));
+            }
+            Ok(url) if url.trim().is_empty() => {
+                return Err(invalid(
+                    "CRM_SYNC_DATABASE_URL",
+                    "empty; unset it for the SQLite inbox",
+                ));
+            }
+            Ok(url) => url
+                .parse()
+                .map_err(|reason: String| invalid("CRM_SYNC_DATABASE_URL", &reason))?,
+        };
+        // The commands hold no lease: the default only fills the field.
+        Ok(Some(PostgresConfig {
+            url,
+            lease: DEFAULT_LEASE,
+        }))
+    }
+
+    fn db_path_from(value: Result<String, std::env::VarError>) -> Result<PathBuf, ConfigError> {
+        match value {
             Ok(p) if p.trim().is_empty() => Err(ConfigError {
                 var: "CRM_SYNC_DB",
                 reason: "empty; unset it for the default".to_owned(),

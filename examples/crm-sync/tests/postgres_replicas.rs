@@ -24,7 +24,11 @@ fn delivery(i: usize) -> (Provider, Vec<u8>, Option<String>) {
     match event.attendee.and_then(|a| a.email) {
         Some(email) => {
             let mine = format!("pg{i:05}@example.com");
-            (provider, sample.replace(&email, &mine).into_bytes(), Some(mine))
+            (
+                provider,
+                sample.replace(&email, &mine).into_bytes(),
+                Some(mine),
+            )
         }
         None => {
             let id = event.delivery_id.expect("a sample without email has an id");
@@ -64,13 +68,16 @@ async fn post(client: &reqwest::Client, base: &str, signed: &Signed) -> u16 {
 
 /// Rows by status in the database.
 fn db_status_counts(pg: &PostgresServer, db: &str) -> BTreeMap<String, u64> {
-    pg.psql(db, "SELECT status, count(*) FROM deliveries GROUP BY status")
-        .lines()
-        .map(|l| {
-            let (s, n) = l.split_once('|').unwrap();
-            (s.to_owned(), n.parse().unwrap())
-        })
-        .collect()
+    pg.psql(
+        db,
+        "SELECT status, count(*) FROM deliveries GROUP BY status",
+    )
+    .lines()
+    .map(|l| {
+        let (s, n) = l.split_once('|').unwrap();
+        (s.to_owned(), n.parse().unwrap())
+    })
+    .collect()
 }
 
 /// How often each email reached the fake CRM.
@@ -135,12 +142,20 @@ async fn three_replicas_store_each_delivery_once_and_send_every_contact_once() {
     let bookable = (0..N).filter(|i| delivery(*i).2.is_none()).count();
     let expected: BTreeSet<String> = (0..N).filter_map(|i| delivery(i).2).collect();
     assert_eq!(expected.len(), N - bookable);
-    let counts = eventually("every contact delivered", Duration::from_secs(60), async || {
-        let counts = db_status_counts(&pg, "replicas");
-        (counts.get("delivered") == Some(&(expected.len() as u64))).then_some(counts)
-    })
+    let counts = eventually(
+        "every contact delivered",
+        Duration::from_secs(60),
+        async || {
+            let counts = db_status_counts(&pg, "replicas");
+            (counts.get("delivered") == Some(&(expected.len() as u64))).then_some(counts)
+        },
+    )
     .await;
-    assert_eq!(counts.get("skipped"), Some(&(bookable as u64)), "{counts:?}");
+    assert_eq!(
+        counts.get("skipped"),
+        Some(&(bookable as u64)),
+        "{counts:?}"
+    );
     assert_eq!(counts.values().sum::<u64>(), N as u64, "{counts:?}");
 
     // Every contact reached the CRM exactly once: claims are exclusive, no lease ran out.
@@ -163,8 +178,7 @@ async fn three_replicas_store_each_delivery_once_and_send_every_contact_once() {
     for r in &replicas {
         let stats = eventually("/stats caught up", Duration::from_secs(10), async || {
             let stats = r.stats(&client).await;
-            (stats["delivered"] == expected.len() && stats["skipped"] == bookable)
-                .then_some(stats)
+            (stats["delivered"] == expected.len() && stats["skipped"] == bookable).then_some(stats)
         })
         .await;
         assert_eq!(stats["pending"], 0, "{stats}");
@@ -179,8 +193,8 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_its_rows_wait_for_the_leas
     };
     let url = pg.create_database("takeover");
     let fake = FakeHubSpot::start().await;
-    // The CRM holds the first batch it gets open, forever; later requests get 200.
-    fake.script([Answer::Held(Arc::new(Semaphore::new(0)))]);
+    // The CRM holds the first batch it gets open without answering; later ones get 200.
+    fake.script([Answer::Hang]);
     let extra = [
         ("CRM_SYNC_LEASE_SECS", "4"),
         ("HUBSPOT_TIMEOUT_MS", "30000"),
@@ -203,9 +217,11 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_its_rows_wait_for_the_leas
     }
     // A's worker has claimed a batch and the CRM holds it: the hung call times out only
     // after 3 s, so A is killed while it holds the lease.
-    let held = eventually("A's first batch at the CRM", Duration::from_secs(20), async || {
-        fake.requests().first().cloned()
-    })
+    let held = eventually(
+        "A's first batch at the CRM",
+        Duration::from_secs(20),
+        async || fake.requests().first().cloned(),
+    )
     .await;
     let held_emails: BTreeSet<String> = held.emails().into_iter().collect();
     assert!(!held_emails.is_empty());
@@ -222,10 +238,14 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_its_rows_wait_for_the_leas
         assert_eq!(status, 202, "{text}");
     }
     let expected: BTreeSet<String> = (0..600).filter_map(|i| delivery(i).2).collect();
-    eventually("every contact delivered", Duration::from_secs(60), async || {
-        let counts = db_status_counts(&pg, "takeover");
-        (counts.get("delivered") == Some(&(expected.len() as u64))).then_some(())
-    })
+    eventually(
+        "every contact delivered",
+        Duration::from_secs(60),
+        async || {
+            let counts = db_status_counts(&pg, "takeover");
+            (counts.get("delivered") == Some(&(expected.len() as u64))).then_some(())
+        },
+    )
     .await;
     let answered: BTreeSet<String> = fake
         .requests()
@@ -233,7 +253,10 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_its_rows_wait_for_the_leas
         .filter(|r| r.answered.is_some_and(|s| s == 200))
         .flat_map(|r| r.emails())
         .collect();
-    assert_eq!(answered, expected, "every acknowledged contact reached the CRM");
+    assert_eq!(
+        answered, expected,
+        "every acknowledged contact reached the CRM"
+    );
 
     // The rows A held were taken over only once A's lease had run out: A claimed and
     // renewed them just before its request, so not before `held.at + LEASE` (less the
@@ -252,9 +275,15 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_its_rows_wait_for_the_leas
     );
     assert!(killed_at > held.at);
     // A's batch never got an answer (A died holding it); nothing was answered twice.
-    let twice: Vec<_> = upserts_per_email(&fake).into_iter().filter(|(_, n)| *n > 1).collect();
+    let twice: Vec<_> = upserts_per_email(&fake)
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .collect();
     assert!(twice.is_empty(), "answered more than once: {twice:?}");
 }
+
+/// One request of the outage test: (delivery, status, sent at, answered at).
+type Attempt = (usize, u16, Instant, Instant);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_mid_load_gets_503s_never_a_false_ack_then_recovers() {
@@ -270,7 +299,7 @@ async fn postgres_stopped_mid_load_gets_503s_never_a_false_ack_then_recovers() {
 
     // (delivery, status, sent at, answered at) for every attempt; a 503 is retried, as a
     // provider would, until acknowledged (at most 40 s per delivery).
-    let attempts: Arc<Mutex<Vec<(usize, u16, Instant, Instant)>>> = Arc::default();
+    let attempts: Arc<Mutex<Vec<Attempt>>> = Arc::default();
     let limit = Arc::new(Semaphore::new(8));
     let mut tasks = JoinSet::new();
     for i in 0..N {
@@ -288,7 +317,10 @@ async fn postgres_stopped_mid_load_gets_503s_never_a_false_ack_then_recovers() {
                 let signed = Signed::now(provider, &body);
                 let sent = Instant::now();
                 let status = post(&client, &base, &signed).await;
-                attempts.lock().unwrap().push((i, status, sent, Instant::now()));
+                attempts
+                    .lock()
+                    .unwrap()
+                    .push((i, status, sent, Instant::now()));
                 if status == 202 || status == 200 {
                     return;
                 }
@@ -298,23 +330,41 @@ async fn postgres_stopped_mid_load_gets_503s_never_a_false_ack_then_recovers() {
         });
     }
     // Stop the database once a quarter is in, keep it down for 3 s.
-    eventually("a quarter acknowledged", Duration::from_secs(30), async || {
-        let n = attempts.lock().unwrap().iter().filter(|a| a.1 == 202).count();
-        (n >= N / 4).then_some(())
-    })
+    eventually(
+        "a quarter acknowledged",
+        Duration::from_secs(30),
+        async || {
+            let n = attempts
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|a| a.1 == 202)
+                .count();
+            (n >= N / 4).then_some(())
+        },
+    )
     .await;
     let pg_ref = &mut pg;
     tokio::task::block_in_place(|| pg_ref.stop());
     let down_from = Instant::now();
-    let health = eventually("/healthz 503 while the database is down", Duration::from_secs(10), async || {
-        let res = client.get(service.url("/healthz")).send().await.ok()?;
-        (res.status() == 503).then_some(())?;
-        res.text().await.ok()
-    })
+    let health = eventually(
+        "/healthz 503 while the database is down",
+        Duration::from_secs(10),
+        async || {
+            let res = client.get(service.url("/healthz")).send().await.ok()?;
+            (res.status() == 503).then_some(())?;
+            res.text().await.ok()
+        },
+    )
     .await;
     assert!(health.contains("inbox"), "{health}");
     eventually("503s while down", Duration::from_secs(10), async || {
-        let n = attempts.lock().unwrap().iter().filter(|a| a.1 == 503 && a.2 >= down_from).count();
+        let n = attempts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| a.1 == 503 && a.2 >= down_from)
+            .count();
         (n > 0).then_some(())
     })
     .await;
@@ -329,14 +379,31 @@ async fn postgres_stopped_mid_load_gets_503s_never_a_false_ack_then_recovers() {
     // No acknowledgement for a request sent and answered while the database was down.
     let false_acks: Vec<_> = attempts
         .iter()
-        .filter(|(_, s, sent, answered)| (*s == 202 || *s == 200) && *sent >= down_from && *answered <= down_until)
+        .filter(|(_, s, sent, answered)| {
+            (*s == 202 || *s == 200) && *sent >= down_from && *answered <= down_until
+        })
         .collect();
-    assert!(false_acks.is_empty(), "acknowledged while down: {false_acks:?}");
-    assert!(attempts.iter().all(|(_, s, _, _)| [200, 202, 503].contains(s)), "only 2xx and 503");
+    assert!(
+        false_acks.is_empty(),
+        "acknowledged while down: {false_acks:?}"
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|(_, s, _, _)| [200, 202, 503].contains(s)),
+        "only 2xx and 503"
+    );
     // Every delivery acknowledged once stored is in the table, once.
-    let acked: BTreeSet<usize> = attempts.iter().filter(|a| a.1 == 202 || a.1 == 200).map(|a| a.0).collect();
+    let acked: BTreeSet<usize> = attempts
+        .iter()
+        .filter(|a| a.1 == 202 || a.1 == 200)
+        .map(|a| a.0)
+        .collect();
     assert_eq!(acked.len(), N);
-    let rows: u64 = pg.psql("outage", "SELECT count(*) FROM deliveries").parse().unwrap();
+    let rows: u64 = pg
+        .psql("outage", "SELECT count(*) FROM deliveries")
+        .parse()
+        .unwrap();
     assert_eq!(rows, N as u64);
     eventually("/healthz 200 again", Duration::from_secs(10), async || {
         let res = client.get(service.url("/healthz")).send().await.ok()?;
@@ -344,12 +411,21 @@ async fn postgres_stopped_mid_load_gets_503s_never_a_false_ack_then_recovers() {
     })
     .await;
     let expected: BTreeSet<String> = (0..N).filter_map(|i| delivery(i).2).collect();
-    eventually("every contact delivered", Duration::from_secs(60), async || {
-        let counts = db_status_counts(&pg, "outage");
-        (counts.get("delivered") == Some(&(expected.len() as u64))).then_some(())
-    })
+    eventually(
+        "every contact delivered",
+        Duration::from_secs(60),
+        async || {
+            let counts = db_status_counts(&pg, "outage");
+            (counts.get("delivered") == Some(&(expected.len() as u64))).then_some(())
+        },
+    )
     .await;
-    assert!(service.logs().iter().any(|l| l.contains("the inbox writes again")));
+    assert!(
+        service
+            .logs()
+            .iter()
+            .any(|l| l.contains("the inbox writes again"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,10 +443,17 @@ async fn two_replicas_starting_together_on_an_empty_database_both_come_up() {
     });
     let migrated = [&a, &b]
         .iter()
-        .filter(|r| r.logs().iter().any(|l| l.contains("postgres schema migrated")))
+        .filter(|r| {
+            r.logs()
+                .iter()
+                .any(|l| l.contains("postgres schema migrated"))
+        })
         .count();
     assert_eq!(migrated, 1, "exactly one replica migrates");
-    assert_eq!(pg.psql("together", "SELECT version FROM crm_sync_schema"), "1");
+    assert_eq!(
+        pg.psql("together", "SELECT version FROM crm_sync_schema"),
+        "1"
+    );
     let client = client();
     for (i, r) in [&a, &b].into_iter().enumerate() {
         let (provider, body, _) = delivery(i);
@@ -401,12 +484,19 @@ async fn retention_prunes_only_old_delivered_and_skipped_rows() {
     let client = client();
     for i in 0..70 {
         let (provider, body, _) = delivery(i);
-        assert_eq!(Signed::now(provider, &body).send(&client, &service).await.0, 202);
+        assert_eq!(
+            Signed::now(provider, &body).send(&client, &service).await.0,
+            202
+        );
     }
-    eventually("the CRM answered for every row", Duration::from_secs(60), async || {
-        let counts = db_status_counts(&pg, "retention");
-        (!counts.contains_key("pending")).then_some(())
-    })
+    eventually(
+        "the CRM answered for every row",
+        Duration::from_secs(60),
+        async || {
+            let counts = db_status_counts(&pg, "retention");
+            (!counts.contains_key("pending")).then_some(())
+        },
+    )
     .await;
     drop(service);
     // Make the first 40 rows old: delivered, skipped (Bookable) and failed ones. (Old
@@ -417,9 +507,12 @@ async fn retention_prunes_only_old_delivered_and_skipped_rows() {
          WHERE id IN (SELECT id FROM deliveries ORDER BY id LIMIT 40)",
     );
     let count = |filter: &str| -> u64 {
-        pg.psql("retention", &format!("SELECT count(*) FROM deliveries WHERE {filter}"))
-            .parse()
-            .unwrap()
+        pg.psql(
+            "retention",
+            &format!("SELECT count(*) FROM deliveries WHERE {filter}"),
+        )
+        .parse()
+        .unwrap()
     };
     let old = "received_at < now() - interval '30 days'";
     let doomed = count(&format!("{old} AND status IN ('delivered', 'skipped')"));
@@ -428,21 +521,104 @@ async fn retention_prunes_only_old_delivered_and_skipped_rows() {
     assert!(doomed > 0 && kept_old > 0, "{doomed} {kept_old}");
 
     let service = replica(&url, &fake, &[("CRM_SYNC_RETENTION_DAYS", "30")]).start();
-    eventually("old finished rows pruned", Duration::from_secs(20), async || {
-        (count("true") == total - doomed).then_some(())
-    })
+    eventually(
+        "old finished rows pruned",
+        Duration::from_secs(20),
+        async || (count("true") == total - doomed).then_some(()),
+    )
     .await;
-    assert_eq!(count(&format!("{old} AND status IN ('delivered', 'skipped')")), 0);
-    assert_eq!(count(&format!("{old} AND status IN ('pending', 'failed')")), kept_old);
-    assert!(service.logs().iter().any(|l| l.contains("pruned delivered and skipped rows")));
+    assert_eq!(
+        count(&format!("{old} AND status IN ('delivered', 'skipped')")),
+        0
+    );
+    assert_eq!(
+        count(&format!("{old} AND status IN ('pending', 'failed')")),
+        kept_old
+    );
+    assert!(
+        service
+            .logs()
+            .iter()
+            .any(|l| l.contains("pruned delivered and skipped rows"))
+    );
     // /stats follows the deletion (the counters move in the same transaction).
     let db = db_status_counts(&pg, "retention");
-    let stats = eventually("/stats matches the table", Duration::from_secs(10), async || {
-        let stats = service.stats(&client).await;
-        (stats["delivered"] == db.get("delivered").copied().unwrap_or(0)
-            && stats["skipped"] == db.get("skipped").copied().unwrap_or(0))
+    let stats = eventually(
+        "/stats matches the table",
+        Duration::from_secs(10),
+        async || {
+            let stats = service.stats(&client).await;
+            (stats["delivered"] == db.get("delivered").copied().unwrap_or(0)
+                && stats["skipped"] == db.get("skipped").copied().unwrap_or(0))
             .then_some(stats)
-    })
+        },
+    )
     .await;
-    assert_eq!(stats["failed"], db.get("failed").copied().unwrap_or(0), "{stats}");
+    assert_eq!(
+        stats["failed"],
+        db.get("failed").copied().unwrap_or(0),
+        "{stats}"
+    );
+
+    // The `inbox` commands work on the PostgreSQL inbox too, beside the running replica.
+    let env = [("CRM_SYNC_DATABASE_URL", url.as_str())];
+    let nowhere = std::path::Path::new("/nonexistent/crm-sync.db");
+    let failed = crm_sync(
+        nowhere,
+        &env,
+        &["inbox", "list", "--status", "failed", "--json"],
+    );
+    assert_eq!(failed.code, Some(0), "{}", failed.stderr);
+    let failed_ids: Vec<i64> = failed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        failed_ids.len() as u64,
+        db.get("failed").copied().unwrap_or(0)
+    );
+    let shown = crm_sync(
+        nowhere,
+        &env,
+        &["inbox", "show", &failed_ids[0].to_string(), "--json"],
+    );
+    assert_eq!(shown.json()["status"], "failed", "{}", shown.stderr);
+    fake.reject_emails_containing("no-such-email");
+    let retried = crm_sync(nowhere, &env, &["inbox", "retry", "--failed", "--json"]);
+    assert_eq!(retried.code, Some(0), "{}", retried.stderr);
+    assert_eq!(
+        retried.json()["retried"].as_array().unwrap().len(),
+        failed_ids.len()
+    );
+    // The replica sees the retried rows (its worker polls) and delivers them.
+    eventually(
+        "retried rows delivered",
+        Duration::from_secs(20),
+        async || {
+            let stats = service.stats(&client).await;
+            (stats["failed"] == 0 && stats["pending"] == 0).then_some(())
+        },
+    )
+    .await;
+    let everything = count("true");
+    let pruned = crm_sync(
+        nowhere,
+        &env,
+        &["inbox", "prune", "--older-than", "0", "--json"],
+    );
+    assert_eq!(pruned.code, Some(0), "{}", pruned.stderr);
+    assert_eq!(pruned.json()["pruned"], everything);
+    assert_eq!(count("true"), 0);
+    // An empty database is not an inbox: exit 2, nothing created.
+    let other = pg.create_database("empty");
+    let refused = crm_sync(
+        nowhere,
+        &[("CRM_SYNC_DATABASE_URL", other.as_str())],
+        &["inbox", "list"],
+    );
+    assert_eq!(refused.code, Some(2));
+    assert!(refused.stderr.contains("CRM_SYNC_DATABASE_URL is invalid: cannot open the inbox: postgres: not a crm-sync inbox"), "{}", refused.stderr);
 }

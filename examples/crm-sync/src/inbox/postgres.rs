@@ -224,8 +224,47 @@ impl Lease {
 /// Connects (retrying for up to [`CONNECT_PATIENCE`] while the database is unreachable),
 /// migrates, reads the counts and starts the writer and its housekeeping.
 pub(crate) async fn open(config: &PostgresConfig) -> Result<(Inbox, InboxWriter), InboxError> {
-    let pool = connect(config).await?;
+    let pool = connect(config, CONNECT_PATIENCE).await?;
     migrate(&pool).await?;
+    start(config, pool).await
+}
+
+/// For the `crm-sync inbox` commands: connects once and requires this build's schema
+/// (a command never creates or migrates an inbox: a typo in the URL must not yield an
+/// empty inbox that lists nothing).
+///
+/// # Errors
+///
+/// [`InboxError::Postgres`] if the database is unreachable or holds no inbox of this
+/// version; [`InboxError::NewerSchema`] for a newer one.
+pub async fn open_existing(config: &PostgresConfig) -> Result<(Inbox, InboxWriter), InboxError> {
+    let pool = connect(config, Duration::ZERO).await?;
+    let found: Option<i32> = match sqlx::query_scalar("SELECT max(version) FROM crm_sync_schema")
+        .fetch_one(&pool)
+        .await
+    {
+        Ok(found) => found,
+        // 42P01: undefined table.
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => None,
+        Err(err) => return Err(pg(err)),
+    };
+    match i64::from(found.unwrap_or(0)) {
+        SCHEMA_VERSION => start(config, pool).await,
+        0 => Err(InboxError::Postgres(
+            "not a crm-sync inbox (no schema)".to_owned(),
+        )),
+        v if v > SCHEMA_VERSION => Err(InboxError::NewerSchema {
+            found: v,
+            supported: SCHEMA_VERSION,
+        }),
+        v => Err(InboxError::Postgres(format!(
+            "schema version {v} is older than this build's {SCHEMA_VERSION}; start the \
+             service once to migrate it"
+        ))),
+    }
+}
+
+async fn start(config: &PostgresConfig, pool: PgPool) -> Result<(Inbox, InboxWriter), InboxError> {
     let shared = Arc::new(Shared::default());
     shared.set_counts(read_counts(&pool).await?);
     let lease = Lease::new(config.lease);
@@ -266,7 +305,7 @@ pub(crate) async fn open(config: &PostgresConfig) -> Result<(Inbox, InboxWriter)
     ))
 }
 
-async fn connect(config: &PostgresConfig) -> Result<PgPool, InboxError> {
+async fn connect(config: &PostgresConfig, patience: Duration) -> Result<PgPool, InboxError> {
     let started = std::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
@@ -277,7 +316,7 @@ async fn connect(config: &PostgresConfig) -> Result<PgPool, InboxError> {
             .await;
         match attempt {
             Ok(pool) => return Ok(pool),
-            Err(err) if started.elapsed() + delay < CONNECT_PATIENCE && retryable(&err) => {
+            Err(err) if started.elapsed() + delay < patience && retryable(&err) => {
                 tracing::warn!(error = %err, "postgres unreachable; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(2));
