@@ -4,6 +4,9 @@
 #
 #   scripts/bench.sh                  # everything (about 16 minutes on 2 cores)
 #   scripts/bench.sh verify peers     # only some sections: verify peers chart adapters crm replay
+#   scripts/bench.sh scaling          # crm-sync on SQLite vs PostgreSQL with 1 and 3 replicas
+#                                     # (acks/s, p50/p99), then the worker drain rate of 3
+#                                     # replicas to a CRM answering in 20 ms (issue 14)
 #   scripts/bench.sh before-after     # the verify core before the performance work vs now
 #   scripts/bench.sh crm-before-after # crm-sync acks/s and p99 at BENCH_CRM_BEFORE vs now,
 #                                     # alternating rounds; then the /metrics scrape time
@@ -268,6 +271,135 @@ crm() {
     awk '/throughput=/ { print }' "$OUT/crm.log" >"$OUT/crm-summary.txt"
 }
 
+# A throw-away PostgreSQL cluster for the scaling runs, as the tests' harness makes one:
+# Debian's packaged binaries, initdb into a temp dir, the server on 127.0.0.1 (as the
+# `postgres` user when root), fsync and synchronous_commit on, as in production.
+PG_PORT=18432
+pg_start() {
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+    [ -x "$PGBIN/initdb" ] || { echo "PostgreSQL is missing: scripts/install-test-deps.sh" >&2; return 1; }
+    PGDIR=$(mktemp -d)
+    AS_PG=()
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres: "$PGDIR"
+        AS_PG=(runuser -u postgres --)
+    fi
+    "${AS_PG[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 \
+        --locale=C --no-sync >/dev/null
+    "${RT[@]}" "${AS_PG[@]}" "$PGBIN/postgres" -D "$PGDIR/data" -h 127.0.0.1 -p "$PG_PORT" \
+        -k "$PGDIR" -c fsync=on -c synchronous_commit=on -c max_connections=200 \
+        -c shared_buffers=256MB 2>"$OUT/postgres.log" &
+    PIDS+=("$!")
+    until "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; do sleep 0.1; done
+}
+pg_createdb() { "${AS_PG[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$1"; }
+pg_psql() { "${AS_PG[@]}" "$PGBIN/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$1" -c "$2"; }
+pg_stop() {
+    "${AS_PG[@]}" "$PGBIN/pg_ctl" stop -D "$PGDIR/data" -m fast -w >/dev/null || true
+    rm -rf "$PGDIR"
+}
+
+# Starts a crm-sync on 127.0.0.1:$1 with the variables that follow; its pid in SERVERS.
+SERVERS=()
+start_crm_sync() { # port VAR=value...
+    local port=$1
+    shift
+    env CRM_SYNC_ADDR="127.0.0.1:$port" SLATIS_WEBHOOK_SECRET=whsec_load RUST_LOG=warn "$@" \
+        "${RT[@]}" "$T/crm-sync" 2>>"$OUT/crm-sync-server.log" &
+    SERVERS+=("$!")
+    PIDS+=("$!")
+    wait_port 127.0.0.1 "$port"
+}
+stop_crm_sync() {
+    for s in "${SERVERS[@]}"; do stop "$s"; done
+    SERVERS=()
+}
+
+# Issue 14: acknowledgements on SQLite (one process) vs PostgreSQL with one and with three
+# replicas, the same load generator and 64 connections, alternating setups within each
+# round; the workers sync to bench-fake-crm meanwhile, as in `crm`. Then the drain: an
+# inbox of BENCH_DRAIN_N pending rows (stored with no HUBSPOT_TOKEN), sent by three
+# replicas to a fake CRM answering each batch in 20 ms; contacts/s and contacts sent twice.
+scaling() {
+    cargo build --release -p crm-sync -p bookhook-bench --bins
+    pg_start
+    local dir n=${BENCH_SCALING_N:-20000} drain_n=${BENCH_DRAIN_N:-30000}
+    dir=$(mktemp -d)
+    "${RT[@]}" "$T/bench-fake-crm" 127.0.0.1:18090 2>"$OUT/fake-crm.log" & local fake=$!
+    PIDS+=("$fake")
+    wait_port 127.0.0.1 18090
+    local crm=(HUBSPOT_TOKEN=fake-token HUBSPOT_BASE_URL=http://127.0.0.1:18090)
+    : >"$OUT/scaling.log"
+    for round in $(seq "$ROUNDS"); do
+        for setup in sqlite pg1 pg3; do
+            local urls=http://127.0.0.1:18080
+            case $setup in
+            sqlite) start_crm_sync 18080 "${crm[@]}" CRM_SYNC_DB="$dir/load-$round.db" ;;
+            pg1)
+                pg_createdb "pg1_$round"
+                start_crm_sync 18080 "${crm[@]}" \
+                    CRM_SYNC_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/pg1_$round"
+                ;;
+            pg3)
+                pg_createdb "pg3_$round"
+                for port in 18080 18081 18082; do
+                    start_crm_sync "$port" "${crm[@]}" \
+                        CRM_SYNC_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/pg3_$round"
+                done
+                urls=http://127.0.0.1:18080,http://127.0.0.1:18081,http://127.0.0.1:18082
+                ;;
+            esac
+            load "scaling $setup round $round"
+            "${RT[@]}" "$T/crm-sync-load" --url "$urls" --secret whsec_load -n "$n" -c 64 \
+                --max-secs 120 --run-id "scale$setup$round$$" | sed "s/^/setup=$setup round=$round /" |
+                tee -a "$OUT/scaling.log"
+            stop_crm_sync
+        done
+    done
+    stop "$fake"
+    awk '/throughput=/ { print }' "$OUT/scaling.log" >"$OUT/scaling-summary.txt"
+
+    # Drain: fill (no token: rows wait), then three replicas with the token.
+    "${RT[@]}" "$T/bench-fake-crm" 127.0.0.1:18090 --delay-ms 20 2>"$OUT/fake-crm-drain.log" &
+    fake=$!
+    PIDS+=("$fake")
+    wait_port 127.0.0.1 18090
+    pg_createdb drain
+    local url="postgres://postgres@127.0.0.1:$PG_PORT/drain"
+    start_crm_sync 18080 CRM_SYNC_DATABASE_URL="$url"
+    "$T/crm-sync-load" --url http://127.0.0.1:18080 --secret whsec_load -n "$drain_n" -c 64 \
+        --max-secs 120 --run-id "drain$$" >/dev/null
+    stop_crm_sync
+    load "drain"
+    local started ended
+    started=$(date +%s.%N)
+    for port in 18080 18081 18082; do
+        start_crm_sync "$port" "${crm[@]}" CRM_SYNC_DATABASE_URL="$url"
+    done
+    # Bounded: at most 300 s.
+    for _ in $(seq 3000); do
+        [ "$(pg_psql drain "SELECT count(*) FROM deliveries WHERE status = 'pending'")" = 0 ] && break
+        sleep 0.1
+    done
+    ended=$(date +%s.%N)
+    local fake_stats
+    fake_stats=$(curl -s http://127.0.0.1:18090/stats)
+    stop_crm_sync
+    stop "$fake"
+    {
+        awk -v n="$drain_n" -v a="$started" -v b="$ended" -v f="$fake_stats" 'BEGIN {
+            printf "drain rows=%d replicas=3 crm_delay_ms=20 seconds=%.2f contacts_per_s=%.0f fake=%s ",
+                n, b - a, n / (b - a), f }'
+        echo \
+            "delivered=$(pg_psql drain "SELECT count(*) FROM deliveries WHERE status = 'delivered'")"
+        echo "postgres size after $drain_n deliveries: table=$(pg_psql drain "SELECT pg_table_size('deliveries')")" \
+            "indexes=$(pg_psql drain "SELECT pg_indexes_size('deliveries')")" \
+            "toast=$(pg_psql drain "SELECT COALESCE(pg_total_relation_size(reltoastrelid), 0) FROM pg_class WHERE relname = 'deliveries'")"
+    } | tee -a "$OUT/scaling-summary.txt"
+    pg_stop
+    rm -rf "$dir"
+}
+
 # crm-sync now (metrics on: they cannot be turned off) against an earlier commit
 # (BENCH_CRM_BEFORE, default 9bf0fbb: the commit before /metrics, the admin page and the
 # command line), in paired rounds that alternate before/after so drift hits both alike.
@@ -497,10 +629,11 @@ for section in $SECTIONS; do
     adapters) adapters ;;
     replay) replay ;;
     crm) crm ;;
+    scaling) scaling ;;
     crm-before-after) crm_before_after ;;
     before-after) before_after ;;
     *)
-        echo "unknown section $section (verify peers chart adapters replay crm crm-before-after before-after)" >&2
+        echo "unknown section $section (verify peers chart adapters replay crm scaling crm-before-after before-after)" >&2
         exit 2
         ;;
     esac

@@ -10,6 +10,9 @@
 //! cargo run --release -p crm-sync --bin crm-sync-load -- \
 //!     --url http://127.0.0.1:8080 --secret whsec_load -n 20000 -c 64
 //! ```
+//!
+//! `--url` takes a comma-separated list (replicas behind no load balancer): connection `k`
+//! talks to URL `k mod len`, so 64 connections to three replicas are 22, 21 and 21.
 
 #![forbid(unsafe_code)]
 
@@ -61,7 +64,7 @@ fn parse_args() -> Result<Args, String> {
             "--run-id" => args.run_id = value()?,
             "-h" | "--help" => {
                 return Err(
-                    "usage: crm-sync-load [--url URL] [--secret S] [-n N] [-c C] \
+                    "usage: crm-sync-load [--url URL[,URL...]] [--secret S] [-n N] [-c C] \
                             [--max-secs S] [--run-id ID]"
                         .to_owned(),
                 );
@@ -136,25 +139,28 @@ async fn main() -> ExitCode {
         }
     };
     // Parsed once: `Client::post(&str)` would parse it again for every request.
-    let url = match Url::parse(&format!(
-        "{}/webhooks/slatis",
-        args.url.trim_end_matches('/')
-    )) {
-        Ok(url) => url,
-        Err(e) => {
-            eprintln!("--url: {e}");
-            return ExitCode::from(2);
+    let mut urls = Vec::new();
+    for base in args.url.split(',') {
+        match Url::parse(&format!(
+            "{}/webhooks/slatis",
+            base.trim().trim_end_matches('/')
+        )) {
+            Ok(url) => urls.push(url),
+            Err(e) => {
+                eprintln!("--url {base}: {e}");
+                return ExitCode::from(2);
+            }
         }
-    };
+    }
     let next = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(args.max_secs);
     let started = Instant::now();
 
     let mut tasks = Vec::with_capacity(args.concurrency);
-    for _ in 0..args.concurrency {
+    for k in 0..args.concurrency {
         let (client, url, next, prepared) = (
             client.clone(),
-            url.clone(),
+            urls[k % urls.len()].clone(),
             Arc::clone(&next),
             Arc::clone(&prepared),
         );
