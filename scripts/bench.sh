@@ -350,14 +350,30 @@ scaling() {
                 ;;
             esac
             load "scaling $setup round $round"
+            local db=${setup}_$round lsn0 xact0
+            if [ "$setup" != sqlite ]; then
+                lsn0=$(pg_psql "$db" "SELECT pg_current_wal_lsn()")
+                xact0=$(pg_psql "$db" "SELECT xact_commit FROM pg_stat_database WHERE datname = '$db'")
+            fi
             "${RT[@]}" "$T/crm-sync-load" --url "$urls" --secret whsec_load -n "$n" -c 64 \
                 --max-secs 120 --run-id "scale$setup$round$$" | sed "s/^/setup=$setup round=$round /" |
                 tee -a "$OUT/scaling.log"
             stop_crm_sync
+            if [ "$setup" != sqlite ]; then
+                # WAL written and transactions committed per delivery (the workers' claims
+                # and marks included: they ran during the load).
+                pg_psql "$db" "SELECT 'setup=$setup round=$round wal_bytes_per_delivery=' ||
+                    round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn0') / $n) ||
+                    ' commits_per_1000_deliveries=' ||
+                    round((xact_commit - $xact0) * 1000.0 / $n) ||
+                    ' table_bytes_per_delivery=' || round(pg_table_size('deliveries')::numeric / $n) ||
+                    ' index_bytes_per_delivery=' || round(pg_indexes_size('deliveries')::numeric / $n)
+                    FROM pg_stat_database WHERE datname = '$db'" | tee -a "$OUT/scaling.log"
+            fi
         done
     done
     stop "$fake"
-    awk '/throughput=/ { print }' "$OUT/scaling.log" >"$OUT/scaling-summary.txt"
+    awk '/throughput=|wal_bytes/ { print }' "$OUT/scaling.log" >"$OUT/scaling-summary.txt"
 
     # Drain: fill (no token: rows wait), then three replicas with the token.
     "${RT[@]}" "$T/bench-fake-crm" 127.0.0.1:18090 --delay-ms 20 2>"$OUT/fake-crm-drain.log" &

@@ -475,12 +475,13 @@ impl Config {
         };
         let lease = secs("CRM_SYNC_LEASE_SECS", DEFAULT_LEASE)?;
         // A CRM call that outlives the lease lets another replica claim and send the
-        // same rows while the first is still waiting for HubSpot.
-        if lease <= Duration::from_millis(timeout_ms) {
+        // same rows while the first is still waiting for HubSpot. A claim is sent without
+        // renewal while younger than RENEW_AFTER, so that much must be left over too.
+        if lease < Duration::from_millis(timeout_ms) + 2 * crate::worker::RENEW_AFTER {
             return Err(invalid(
                 "CRM_SYNC_LEASE_SECS",
-                "must be longer than HUBSPOT_TIMEOUT_MS, or another replica may send a \
-                 batch while its first sender still waits for HubSpot",
+                "must exceed HUBSPOT_TIMEOUT_MS by at least 2 s, or another replica may send \
+                 a batch while its first sender still waits for HubSpot",
             ));
         }
         let postgres = match lookup("CRM_SYNC_DATABASE_URL")? {
@@ -775,6 +776,44 @@ mod tests {
                 "{} not in README",
                 v.name
             );
+        }
+    }
+
+    #[test]
+    fn the_lease_must_outlast_a_crm_call_and_the_database_url_is_checked_and_hidden() {
+        let lease = |secs: &str, timeout_ms: &str| {
+            config(&[
+                ("CRM_SYNC_LEASE_SECS", secs),
+                ("HUBSPOT_TIMEOUT_MS", timeout_ms),
+            ])
+        };
+        let err = lease("11", "10000").unwrap_err();
+        assert_eq!(err.var, "CRM_SYNC_LEASE_SECS");
+        assert!(err.reason.contains("HUBSPOT_TIMEOUT_MS"), "{err}");
+        assert!(lease("12", "10000").unwrap().postgres.is_none());
+        assert_eq!(
+            config(&[]).unwrap().retention,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(
+            config(&[("CRM_SYNC_RETENTION_DAYS", "0")])
+                .unwrap()
+                .retention,
+            None
+        );
+
+        let c = config(&[(
+            "CRM_SYNC_DATABASE_URL",
+            "postgres://u:hunter22@db:5432/inbox",
+        )])
+        .unwrap();
+        let pg = c.postgres.as_ref().unwrap();
+        assert_eq!(pg.lease, DEFAULT_LEASE);
+        assert!(!format!("{c:?}").contains("hunter22"));
+        assert!(matches!(c.backend(), Backend::Postgres(_)));
+        for bad in ["", "sqlite:///tmp/x.db", "postgres//db"] {
+            let err = config(&[("CRM_SYNC_DATABASE_URL", bad)]).unwrap_err();
+            assert_eq!(err.var, "CRM_SYNC_DATABASE_URL", "{bad:?}");
         }
     }
 

@@ -42,6 +42,10 @@ use crate::contact::Contact;
 use crate::hubspot::{self, HubSpot, Outcome, UpsertInput};
 use crate::inbox::{Change, Inbox, InboxError, PendingRow};
 
+/// How old a claim may be before a CRM attempt renews it (see [`Worker::still_held`]).
+/// `CRM_SYNC_LEASE_SECS` must exceed `HUBSPOT_TIMEOUT_MS` by at least twice this.
+pub const RENEW_AFTER: Duration = Duration::from_secs(1);
+
 /// When to retry after a failed attempt that HubSpot did not time with `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -301,6 +305,7 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
+            let claimed_at = Instant::now();
             let rows = match self.inbox.claim(hubspot::MAX_BATCH).await {
                 Ok(rows) => rows,
                 Err(err) => {
@@ -318,7 +323,10 @@ impl Worker {
                     _ = shutdown.wait_for(|stop| *stop) => break,
                 }
             }
-            if let Flow::Stop = self.deliver(&crm, merge(rows), &mut shutdown).await {
+            if let Flow::Stop = self
+                .deliver(&crm, merge(rows), claimed_at, &mut shutdown)
+                .await
+            {
                 break;
             }
         }
@@ -331,11 +339,13 @@ impl Worker {
         &mut self,
         crm: &HubSpot,
         entries: Vec<Entry>,
+        claimed_at: Instant,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Flow {
+        let mut held_since = claimed_at;
         let mut groups = vec![entries];
         while let Some(group) = groups.pop() {
-            let group = match self.still_held(group).await {
+            let group = match self.still_held(group, &mut held_since).await {
                 Ok(group) if group.is_empty() => continue,
                 Ok(group) => group,
                 Err(err) => {
@@ -450,10 +460,24 @@ impl Worker {
     /// drops the rows it no longer holds: on PostgreSQL, a lease that ran out (a long
     /// pause, a stalled process) may have let another replica take them over, and it sends
     /// them instead. On SQLite every row is still held.
-    async fn still_held(&self, mut group: Vec<Entry>) -> Result<Vec<Entry>, InboxError> {
+    ///
+    /// A claim younger than [`RENEW_AFTER`] is sent as it is (the first attempt, right
+    /// after the claim): nobody can have taken it over, and at least the lease less
+    /// [`RENEW_AFTER`] is left, which start-up requires to exceed the CRM timeout. That
+    /// saves a write per batch, and on PostgreSQL a dead row version per delivery.
+    async fn still_held(
+        &self,
+        mut group: Vec<Entry>,
+        held_since: &mut Instant,
+    ) -> Result<Vec<Entry>, InboxError> {
+        if held_since.elapsed() < RENEW_AFTER {
+            return Ok(group);
+        }
         let ids: Vec<i64> = group.iter().flat_map(|e| e.ids.iter().copied()).collect();
         let wanted = ids.len();
+        let renewed_at = Instant::now();
         let held = self.inbox.renew(ids).await?;
+        *held_since = renewed_at;
         if held.len() < wanted {
             tracing::warn!(
                 rows = wanted - held.len(),

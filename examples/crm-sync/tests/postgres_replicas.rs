@@ -207,7 +207,7 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_its_rows_wait_for_the_leas
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
-    let extra = [("CRM_SYNC_LEASE_SECS", "4"), ("HUBSPOT_TIMEOUT_MS", "3000")];
+    let extra = [("CRM_SYNC_LEASE_SECS", "4"), ("HUBSPOT_TIMEOUT_MS", "2000")];
     let a = replica(&url, &fake, &extra).start();
     let client = client();
     for i in 0..300 {
@@ -216,7 +216,7 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_its_rows_wait_for_the_leas
         assert_eq!(status, 202, "{text}");
     }
     // A's worker has claimed a batch and the CRM holds it: the hung call times out only
-    // after 3 s, so A is killed while it holds the lease.
+    // after 2 s, so A is killed while it holds the lease.
     let held = eventually(
         "A's first batch at the CRM",
         Duration::from_secs(20),
@@ -258,9 +258,9 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_its_rows_wait_for_the_leas
         "every acknowledged contact reached the CRM"
     );
 
-    // The rows A held were taken over only once A's lease had run out: A claimed and
-    // renewed them just before its request, so not before `held.at + LEASE` (less the
-    // claim-to-request time, well under a second).
+    // The rows A held were taken over only once A's lease had run out: A claimed them
+    // just before its request, so not before `held.at + LEASE` (less the claim-to-request
+    // time, well under a second).
     let takeover = fake
         .requests()
         .iter()

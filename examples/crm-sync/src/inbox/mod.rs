@@ -511,8 +511,9 @@ impl fmt::Debug for Inbox {
 /// Owns the writer and the backend's housekeeping (checkpoints, count refreshes, probes);
 /// [`close`](Self::close) it at shutdown so the last batch commits.
 pub struct InboxWriter {
-    commands: mpsc::Sender<Command>,
-    stop: Box<dyn FnOnce() -> tokio::task::JoinHandle<()> + Send>,
+    /// The backend's shutdown sequence: it sends [`Command::Close`] when its housekeeping
+    /// can no longer get in the way of the writer's last commit.
+    close: Box<dyn FnOnce() -> tokio::task::JoinHandle<()> + Send>,
 }
 
 impl fmt::Debug for InboxWriter {
@@ -712,9 +713,7 @@ impl InboxWriter {
     /// housekeeping and waits for them. Later [`Inbox::store`] calls fail with
     /// [`InboxError::Closed`].
     pub async fn close(self) {
-        // Queued in order: every command sent before `Close` is committed first.
-        let _ = self.commands.send(Command::Close).await;
-        let _ = (self.stop)().await;
+        let _ = (self.close)().await;
     }
 }
 

@@ -31,8 +31,8 @@
 //! 1. a replica is killed (or loses the database) after HubSpot answered but before its
 //!    mark committed: after the lease another replica sends the rows again;
 //! 2. a replica stalls for longer than the lease between renewing and marking (the CRM call
-//!    itself is bounded by `HUBSPOT_TIMEOUT_MS`, which start-up requires to be shorter
-//!    than the lease): another replica may claim and send the rows meanwhile.
+//!    itself is bounded by `HUBSPOT_TIMEOUT_MS`, which start-up requires to be at least 2 s
+//!    shorter than the lease): another replica may claim and send the rows meanwhile.
 //!
 //! Without a kill or such a stall, no row is sent twice: claims are exclusive, and a mark
 //! that lost its lease changes nothing. HubSpot's batch upsert by email makes a repeat
@@ -114,7 +114,9 @@ const MIGRATIONS: &[&str] = &[
          leased_until  timestamptz,
          UNIQUE (provider, dedupe_key),
          CHECK (status <> 'pending' OR contact_email IS NOT NULL)
-     );
+     ) WITH (fillfactor = 80);
+     -- fillfactor: room on each page for the claim's new row version, so that update
+     -- (lease columns only, none indexed) can stay on the page (HOT) without index writes.
      -- Claims walk the pending rows in id order: a small partial index.
      CREATE INDEX deliveries_pending ON deliveries (id) WHERE status = 'pending';
      -- Retention deletes finished rows by age.
@@ -293,10 +295,11 @@ async fn start(config: &PostgresConfig, pool: PgPool) -> Result<(Inbox, InboxWri
             shared,
         },
         InboxWriter {
-            commands: tx,
-            stop: Box::new(move || {
+            close: Box::new(move || {
                 tokio::spawn(async move {
                     housekeeping.abort();
+                    // Queued in order: every command sent before `Close` is committed first.
+                    let _ = tx.send(Command::Close).await;
                     let _ = writer.await;
                     pool.close().await;
                 })

@@ -43,7 +43,6 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
@@ -211,8 +210,6 @@ pub(crate) fn open(
         .name("inbox-writer".to_owned())
         .spawn(move || write_loop(writer, rx, &thread_shared, &wal_path))
         .map_err(|e| InboxError::Sqlite(format!("cannot start the writer thread: {e}")))?;
-    let threads: [(Option<std::sync::mpsc::Sender<()>>, JoinHandle<()>); 2] =
-        [(Some(stop_checkpoints), checkpointer), (None, thread)];
     Ok((
         Inbox {
             commands: tx.clone(),
@@ -220,15 +217,15 @@ pub(crate) fn open(
             shared,
         },
         InboxWriter {
-            commands: tx,
-            stop: Box::new(move || {
+            close: Box::new(move || {
                 tokio::task::spawn_blocking(move || {
-                    for (stop, thread) in threads {
-                        if let Some(stop) = stop {
-                            let _ = stop.send(());
-                        }
-                        let _ = thread.join();
-                    }
+                    // The checkpointer first: its checkpoints would make the writer's final
+                    // TRUNCATE find the WAL busy and leave it behind.
+                    let _ = stop_checkpoints.send(());
+                    let _ = checkpointer.join();
+                    // Queued in order: every command sent before `Close` is committed first.
+                    let _ = tx.blocking_send(Command::Close);
+                    let _ = thread.join();
                 })
             }),
         },
