@@ -320,10 +320,10 @@ stop_crm_sync() {
 # round; the workers sync to bench-fake-crm meanwhile, as in `crm`. Then the drain: an
 # inbox of BENCH_DRAIN_N pending rows (stored with no HUBSPOT_TOKEN), sent by three
 # replicas to a fake CRM answering each batch in 20 ms; contacts/s and contacts sent twice.
-scaling() {
+scaling_acks() {
     cargo build --release -p crm-sync -p bookhook-bench --bins
     pg_start
-    local dir n=${BENCH_SCALING_N:-20000} drain_n=${BENCH_DRAIN_N:-30000}
+    local dir n=${BENCH_SCALING_N:-20000}
     dir=$(mktemp -d)
     "${RT[@]}" "$T/bench-fake-crm" 127.0.0.1:18090 2>"$OUT/fake-crm.log" & local fake=$!
     PIDS+=("$fake")
@@ -375,6 +375,15 @@ scaling() {
     stop "$fake"
     awk '/throughput=|wal_bytes/ { print }' "$OUT/scaling.log" >"$OUT/scaling-summary.txt"
 
+    pg_stop
+    rm -rf "$dir"
+}
+
+scaling_drain() {
+    cargo build --release -p crm-sync -p bookhook-bench --bins
+    pg_start
+    local fake drain_n=${BENCH_DRAIN_N:-30000}
+    local crm=(HUBSPOT_TOKEN=fake-token HUBSPOT_BASE_URL=http://127.0.0.1:18090)
     # Drain: fill (no token: rows wait), then three replicas with the token.
     "${RT[@]}" "$T/bench-fake-crm" 127.0.0.1:18090 --delay-ms 20 2>"$OUT/fake-crm-drain.log" &
     fake=$!
@@ -408,12 +417,22 @@ scaling() {
                 n, b - a, n / (b - a), f }'
         echo \
             "delivered=$(pg_psql drain "SELECT count(*) FROM deliveries WHERE status = 'delivered'")"
-        echo "postgres size after $drain_n deliveries: table=$(pg_psql drain "SELECT pg_table_size('deliveries')")" \
-            "indexes=$(pg_psql drain "SELECT pg_indexes_size('deliveries')")" \
-            "toast=$(pg_psql drain "SELECT COALESCE(pg_total_relation_size(reltoastrelid), 0) FROM pg_class WHERE relname = 'deliveries'")"
+        sizes() {
+            echo "table=$(pg_psql drain "SELECT pg_table_size('deliveries')")" \
+                "indexes=$(pg_psql drain "SELECT pg_indexes_size('deliveries')")" \
+                "body_bytes=$(pg_psql drain "SELECT sum(octet_length(body)) FROM deliveries")" \
+                "dead_rows=$(pg_psql drain "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'deliveries'")"
+        }
+        echo "postgres after $drain_n deliveries stored, claimed and marked: $(sizes)"
+        pg_psql drain "VACUUM (FULL, ANALYZE) deliveries"
+        echo "postgres after VACUUM FULL (live rows only): $(sizes)"
     } | tee -a "$OUT/scaling-summary.txt"
     pg_stop
-    rm -rf "$dir"
+}
+
+scaling() {
+    scaling_acks
+    scaling_drain
 }
 
 # crm-sync now (metrics on: they cannot be turned off) against an earlier commit
@@ -646,6 +665,8 @@ for section in $SECTIONS; do
     replay) replay ;;
     crm) crm ;;
     scaling) scaling ;;
+    scaling-acks) scaling_acks ;;
+    scaling-drain) scaling_drain ;;
     crm-before-after) crm_before_after ;;
     before-after) before_after ;;
     *)
