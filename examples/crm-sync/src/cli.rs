@@ -1,5 +1,6 @@
 //! The command line: `crm-sync [serve]` runs the service, `crm-sync inbox …` looks into and
-//! repairs the inbox named by `CRM_SYNC_DB`, also while the service runs.
+//! repairs the inbox named by `CRM_SYNC_DB` (or `CRM_SYNC_DATABASE_URL`), also while the
+//! service runs.
 //!
 //! # Exit codes
 //!
@@ -11,7 +12,10 @@
 //!
 //! # Beside a running service
 //!
-//! The inbox is SQLite in WAL mode: readers never wait for the service's writer. A change
+//! On PostgreSQL a command opens the inbox as a replica does (without migrating it) and
+//! changes rows through the same writer code, so the shared counters stay exact.
+//!
+//! The SQLite inbox is in WAL mode: readers never wait for the service's writer. A change
 //! (`retry`, `prune`) is one short write transaction per 1 000 rows that waits up to 5 s
 //! for the service's writer (`busy_timeout`), which holds the lock for milliseconds per
 //! batch. The service notices the change within half a second (`PRAGMA data_version`,
@@ -29,7 +33,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::{self, Config, ConfigError};
-use crate::inbox::{RetryTarget, SCHEMA_VERSION, Status};
+use crate::inbox::sqlite::SCHEMA_VERSION;
+use crate::inbox::{RetryTarget, Status};
 use crate::rows::{self, Filter};
 
 /// How long a command waits for the service's writer before giving up.
@@ -49,7 +54,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the service (the default).
     Serve,
-    /// Look into and repair the inbox (CRM_SYNC_DB); works while the service runs.
+    /// Look into and repair the inbox (CRM_SYNC_DB or CRM_SYNC_DATABASE_URL); works while
+    /// the service runs.
     #[command(subcommand)]
     Inbox(InboxCommand),
 }

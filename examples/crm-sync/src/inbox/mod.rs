@@ -43,7 +43,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use postgres::{DatabaseUrl, PostgresConfig};
-pub use sqlite::{Durability, SCHEMA_VERSION, WAL_LIMIT, wal_path_of};
+pub use sqlite::{Durability, WAL_LIMIT, wal_path_of};
 
 /// Which database holds the inbox.
 #[derive(Debug, Clone)]
