@@ -101,7 +101,7 @@ pub enum InboxCommand {
 pub struct ListArgs {
     /// Only rows in this status.
     #[arg(long, value_enum)]
-    pub status: Option<StatusArg>,
+    pub status: Option<Status>,
     /// Only rows of this provider (slatis, slotflow, bookable, schedulingkit, calcom,
     /// calendly, standard).
     #[arg(long, value_name = "P", value_parser = provider_name)]
@@ -114,27 +114,15 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-/// A status on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StatusArg {
-    /// Waiting for the CRM.
-    Pending,
-    /// Accepted by the CRM.
-    Delivered,
-    /// Refused by the CRM for good.
-    Failed,
-    /// Stored without a CRM call.
-    Skipped,
-}
+/// `--status`: the values are [`Status::ALL`]'s column names, so the command line cannot
+/// drift from the schema.
+impl ValueEnum for Status {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Status::ALL
+    }
 
-impl From<StatusArg> for Status {
-    fn from(s: StatusArg) -> Self {
-        match s {
-            StatusArg::Pending => Status::Pending,
-            StatusArg::Delivered => Status::Delivered,
-            StatusArg::Failed => Status::Failed,
-            StatusArg::Skipped => Status::Skipped,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(self.meaning()))
     }
 }
 
@@ -253,7 +241,7 @@ pub fn run_inbox(command: &InboxCommand, out: &mut impl std::io::Write) -> Resul
     match command {
         InboxCommand::List(args) => {
             let filter = Filter {
-                status: args.status.map(Status::from),
+                status: args.status,
                 provider: args.provider.clone(),
                 limit: args.limit,
             };

@@ -133,7 +133,18 @@ async fn three_replicas_store_each_delivery_once_and_send_every_contact_once() {
         match answers.as_slice() {
             [202] => {}
             [200, 202] => resent += 1,
-            other => panic!("delivery {i}: answers {other:?}, want one 202 (and one 200)"),
+            other => {
+                let errors: Vec<String> = replicas
+                    .iter()
+                    .flat_map(|r| r.logs())
+                    .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+                    .collect();
+                panic!(
+                    "delivery {i}: answers {other:?}, want one 202 (and one 200); replicas \
+                     logged:\n{}",
+                    errors.join("\n")
+                )
+            }
         }
     }
     assert_eq!(resent, N / 5);

@@ -102,6 +102,16 @@ impl Status {
         }
     }
 
+    /// What the status means, in a few words (`crm-sync inbox list --help`).
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Status::Pending => "waiting for the CRM",
+            Status::Delivered => "accepted by the CRM",
+            Status::Failed => "refused by the CRM for good",
+            Status::Skipped => "stored without a CRM call",
+        }
+    }
+
     /// The status named `s` (a `status` column value), if any.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|st| st.as_str() == s)

@@ -619,6 +619,11 @@ fn text(s: &str) -> String {
 
 /// Inserts the deliveries of a batch with one statement; answers in order. A delivery
 /// repeated within the batch is a duplicate of its first occurrence.
+///
+/// Rows go in in key order: two replicas inserting the same keys at once (a delivery sent
+/// to both) then wait for each other's unique-index entries in the same order, never in a
+/// cycle. In arrival order they deadlocked, and PostgreSQL aborted one whole batch (503s;
+/// `tests/postgres_replicas.rs` caught it).
 async fn insert_all(
     tx: &mut Transaction<'static, Postgres>,
     deliveries: &[NewDelivery],
@@ -644,6 +649,7 @@ async fn insert_all(
          FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                      $6::text[], $7::text[], $8::bytea[], $9::text[], $10::text[])
               AS t(p, k, r, e, kd, ce, cn, b, s, rs)
+         ORDER BY p, k
          ON CONFLICT (provider, dedupe_key) DO NOTHING
          RETURNING id, provider, dedupe_key, status",
     )
@@ -905,11 +911,17 @@ impl Reader {
         Ok(claimed)
     }
 
-    /// Extends this process's lease on `ids`; the ids still held.
+    /// Extends this process's lease on `ids`; the ids still held. A row another transaction
+    /// has locked is not waited for: only another replica's claim or mark locks a pending
+    /// row this worker leased (this worker marks its rows only after renewing them), so it
+    /// is being taken over and counts as lost. Never waiting keeps renewals out of lock
+    /// cycles with the writers' transactions.
     pub(crate) async fn renew(&self, ids: Vec<i64>) -> Result<Vec<i64>, InboxError> {
         let mut held: Vec<i64> = sqlx::query_scalar(
             "UPDATE deliveries SET leased_until = now() + make_interval(secs => $3)
-             WHERE id = ANY($1) AND status = 'pending' AND lease_owner = $2
+             WHERE id IN (SELECT id FROM deliveries
+                          WHERE id = ANY($1) AND status = 'pending' AND lease_owner = $2
+                          FOR UPDATE SKIP LOCKED)
              RETURNING id",
         )
         .bind(&ids)
