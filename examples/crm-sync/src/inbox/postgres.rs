@@ -315,7 +315,7 @@ async fn connect(config: &PostgresConfig, patience: Duration) -> Result<PgPool, 
         let attempt = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(config.url.options.clone())
+            .connect_with(config.url.options.clone().application_name("crm-sync"))
             .await;
         match attempt {
             Ok(pool) => return Ok(pool),
