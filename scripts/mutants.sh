@@ -8,6 +8,7 @@
 #   bash scripts/mutants.sh                                  # bookhook-verify
 #   bash scripts/mutants.sh bookhook-verify bookhook-axum
 #   bash scripts/mutants.sh bookhook-verify -- -f crates/verify/src/verifier.rs
+#   bash scripts/mutants.sh crm-sync -- -f examples/crm-sync/src/dedupe.rs -f examples/crm-sync/src/contact.rs
 #
 # Arguments after `--` go to every `cargo mutants` run. Outcomes are kept in
 # mutants.out/<package>/ (ignored by git). MUTANTS_JOBS sets the parallel jobs (default: one
@@ -39,6 +40,18 @@ test_packages() {
     esac
 }
 
+# Which of those tests run per mutant. crm-sync is mutated in its dedupe keys and contact
+# extraction only (`-- -f examples/crm-sync/src/dedupe.rs -f examples/crm-sync/src/contact.rs`):
+# their tests are the library's unit tests (`--lib`: those modules' own, and the inbox's
+# and worker's, which store and send what they produce). The integration tests start the
+# real binary (and Chromium, redis-server), minutes per mutant, and reach these modules
+# only through the same functions; nextest does not run doctests either way.
+test_selection() {
+    case "$1" in
+        crm-sync) echo "--cargo-test-arg=--lib" ;;
+    esac
+}
+
 # nextest runs each package's unit and integration tests, not its doctests, and needs no
 # doctest compilation per mutant: that is most of a `cargo test` run of bookhook-verify
 # (27 s against 8 s on 2 cores). The doctests still run in CI's `cargo test`.
@@ -64,6 +77,7 @@ for package in "${packages[@]}"; do
     mkdir -p "$out"
     test_args=()
     for t in $(test_packages "$package"); do test_args+=(--test-package "$t"); done
+    for a in $(test_selection "$package"); do test_args+=("$a"); done
     started=$(date +%s)
     set +e
     cargo mutants --package "$package" "${test_args[@]}" \
