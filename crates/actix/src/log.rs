@@ -77,8 +77,7 @@ pub(crate) mod tests {
     pub(crate) fn captured(f: impl FnOnce()) -> Vec<String> {
         let lines = Lines::default();
         tracing::subscriber::with_default(lines.clone(), f);
-        let lines = lines.0.lock().unwrap().clone();
-        lines
+        lines.0.lock().unwrap().clone()
     }
 
     fn logged(cause: RejectionCause, reason: &str) -> Vec<String> {
