@@ -8,6 +8,7 @@
 #   bash scripts/mutants.sh                                  # bookhook-verify
 #   bash scripts/mutants.sh bookhook-verify bookhook-axum
 #   bash scripts/mutants.sh bookhook-verify -- -f crates/verify/src/verifier.rs
+#   bash scripts/mutants.sh crm-sync -- -f examples/crm-sync/src/dedupe.rs -f examples/crm-sync/src/contact.rs
 #
 # Arguments after `--` go to every `cargo mutants` run. Outcomes are kept in
 # mutants.out/<package>/ (ignored by git). MUTANTS_JOBS sets the parallel jobs (default: one
@@ -31,7 +32,10 @@ done
 [ ${#packages[@]} -gt 0 ] || packages=(bookhook-verify)
 
 # The tests that exercise each package. The adapters are tested through the workspace case
-# tables in tests/ (bookhook-integration) as well as their own tests.
+# tables in tests/ (bookhook-integration) as well as their own tests. cargo-mutants 27.1
+# runs the unmutated baseline with the package's own tests only (the mutants with all of
+# these): an integration test that fails unmutated would count every mutant as caught, so
+# let `cargo test -p bookhook-integration` pass first (CI runs the workspace's tests before).
 test_packages() {
     case "$1" in
         bookhook-axum | bookhook-actix) echo "$1 bookhook-integration" ;;
@@ -39,14 +43,35 @@ test_packages() {
     esac
 }
 
+# Which of those tests run per mutant. crm-sync is mutated in its dedupe keys and contact
+# extraction only (`-- -f examples/crm-sync/src/dedupe.rs -f examples/crm-sync/src/contact.rs`):
+# their tests are the library's unit tests (`--lib`: those modules' own, and the inbox's
+# and worker's, which store and send what they produce). The integration tests start the
+# real binary (and Chromium, redis-server), minutes per mutant, and reach these modules
+# only through the same functions; nextest does not run doctests either way.
+test_selection() {
+    case "$1" in
+        crm-sync) echo "--cargo-test-arg=--lib" ;;
+    esac
+}
+
 # nextest runs each package's unit and integration tests, not its doctests, and needs no
 # doctest compilation per mutant: that is most of a `cargo test` run of bookhook-verify
-# (27 s against 8 s on 2 cores). The doctests still run in CI's `cargo test`.
+# (27 s against 8 s on 2 cores). The doctests still run in CI's `cargo test`. Without
+# nextest, `cargo test --tests` runs the same tests (no doctests) one binary at a time.
 if cargo nextest --version >/dev/null 2>&1; then
     test_tool=nextest
 else
     test_tool=cargo
 fi
+
+# A mutant whose tests outlive the timeout (e.g. a loop that no longer ends) counts as
+# caught: the tests noticed it, by not finishing. cargo-mutants sets the timeout from the
+# unmutated run (5 times it); the floor here, well above a whole run of any package's tests
+# (bookhook-verify's take about 8 s), keeps a slow or busy machine from passing a mutant
+# off as a timeout when its tests would only have been slow. Override it with
+# CARGO_MUTANTS_MINIMUM_TEST_TIMEOUT.
+min_test_timeout=${CARGO_MUTANTS_MINIMUM_TEST_TIMEOUT:-60}
 
 cores=$(nproc 2>/dev/null || echo 2)
 jobs=${MUTANTS_JOBS:-$((cores < 4 ? cores : 4))}
@@ -64,11 +89,14 @@ for package in "${packages[@]}"; do
     mkdir -p "$out"
     test_args=()
     for t in $(test_packages "$package"); do test_args+=(--test-package "$t"); done
+    selection=$(test_selection "$package")
+    for a in $selection; do test_args+=("$a"); done
+    [ -n "$selection" ] || [ "$test_tool" != cargo ] || test_args+=(--cargo-test-arg=--tests)
     started=$(date +%s)
     set +e
     cargo mutants --package "$package" "${test_args[@]}" \
         --jobs "$jobs" --gitignore=true --no-shuffle --colors=never \
-        --test-tool "$test_tool" --profile mutants \
+        --test-tool "$test_tool" --profile mutants --minimum-test-timeout "$min_test_timeout" \
         --output "$out" "$@"
     code=$?
     set -e
@@ -79,6 +107,10 @@ for package in "${packages[@]}"; do
     percent=$([ "$viable" -gt 0 ] && echo "$(((caught + timeout) * 1000 / viable))" || echo 1000)
     summary+=("$(printf '%-16s caught %4d  missed %3d  unviable %3d  timeout %2d  (%d.%d %% of viable caught; %d s)' \
         "$package" "$caught" "$missed" "$unviable" "$timeout" $((percent / 10)) $((percent % 10)) "$elapsed")")
+    if [ "$timeout" -gt 0 ]; then
+        echo "TIMED OUT in $package (counted as caught; see the timeout above):"
+        sed 's/^/  /' "$out/mutants.out/timeout.txt"
+    fi
     if [ "$missed" -gt 0 ]; then
         echo "MISSED in $package (kill them with a test, or explain them in .cargo/mutants.toml):"
         sed 's/^/  /' "$out/mutants.out/missed.txt"

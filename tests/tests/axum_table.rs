@@ -288,19 +288,19 @@ async fn standalone_extractor_applies_the_default_limit() {
         .with_state(cases::verifier(Provider::Slatis));
     let (_, body) = cases::booking_created(Provider::Slatis);
 
-    let at_limit = cases::pad_to(&body, bookhook_axum::DEFAULT_LIMIT);
+    // The documented 256 KiB, not the constant: a changed default must fail here.
+    const DOCUMENTED: usize = 256 * 1024;
+    assert_eq!(bookhook_axum::DEFAULT_LIMIT, DOCUMENTED);
+    let at_limit = cases::pad_to(&body, DOCUMENTED);
     let response = app
         .clone()
         .oneshot(signed(Provider::Slatis, at_limit.as_bytes()))
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        text(response).await,
-        bookhook_axum::DEFAULT_LIMIT.to_string()
-    );
+    assert_eq!(text(response).await, DOCUMENTED.to_string());
 
-    let over = cases::pad_to(&body, bookhook_axum::DEFAULT_LIMIT + 1);
+    let over = cases::pad_to(&body, DOCUMENTED + 1);
     let response = app
         .oneshot(signed(Provider::Slatis, over.as_bytes()))
         .await

@@ -333,6 +333,24 @@ mod tests {
     }
 
     #[actix_web::test]
+    async fn a_read_error_is_passed_on_as_the_payload_reported_it() {
+        let err = Collect::new(
+            &HeaderMap::new(),
+            payload_of(vec![Err(PayloadError::EncodingCorrupted)]),
+            &limit(5),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                VerifiedBodyError::Payload(PayloadError::EncodingCorrupted)
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[actix_web::test]
     async fn read_errors_are_reported() {
         let headers = HeaderMap::new();
         let err = Collect::new(&headers, failing(), &limit(5))

@@ -121,3 +121,38 @@ impl From<Verifier> for VerifyConfig {
         VerifyConfig::new(verifier)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bookhook_replay::MemoryStore;
+    use bookhook_verify::Provider;
+
+    use super::*;
+
+    fn verifier() -> Verifier {
+        Verifier::builder(Provider::CalCom)
+            .secret("calcom-secret")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_new_config_has_the_documented_defaults_and_no_guard() {
+        let config = VerifyConfig::new(verifier());
+        assert_eq!(config.limit, 256 * 1024);
+        assert_eq!(config.body_timeout, Duration::from_secs(10));
+        assert!(config.guard().is_none());
+    }
+
+    #[test]
+    fn the_replay_guard_given_is_the_one_the_config_reports() {
+        for pass in [false, true] {
+            let config = VerifyConfig::new(verifier())
+                .replay_guard(ReplayGuard::new(MemoryStore::new(8)).pass_duplicates(pass));
+            assert_eq!(
+                config.guard().map(ReplayGuard::passes_duplicates),
+                Some(pass)
+            );
+        }
+    }
+}

@@ -235,6 +235,41 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_body_that_fails_is_refused_with_its_error_as_the_source() {
+        #[derive(Debug)]
+        struct Reset;
+        impl std::fmt::Display for Reset {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("connection reset by peer")
+            }
+        }
+        impl std::error::Error for Reset {}
+
+        struct Failing;
+        impl Body for Failing {
+            type Data = Bytes;
+            type Error = Reset;
+            fn poll_frame(
+                self: Pin<&mut Self>,
+                _: &mut Context<'_>,
+            ) -> Poll<Option<Result<Frame<Bytes>, Reset>>> {
+                Poll::Ready(Some(Err(Reset)))
+            }
+        }
+
+        let err = buffer(Failing, 4096).await.unwrap_err();
+        let VerifiedBodyRejection::BodyReadFailed(failed) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            std::error::Error::source(failed)
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("connection reset by peer")
+        );
+    }
+
     #[test]
     fn an_announced_length_over_the_limit_is_refused_before_reading() {
         let mut headers = HeaderMap::new();

@@ -471,6 +471,61 @@ mod tests {
     }
 
     #[test]
+    fn payload_too_large_reports_its_limit() {
+        assert_eq!(PayloadTooLarge::new(4096).limit(), 4096);
+        assert_eq!(
+            BodyTimeout::new(Duration::from_secs(3)).timeout(),
+            Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn a_failed_read_keeps_the_transport_error_as_its_source() {
+        let r = VerifiedBodyRejection::from(BodyReadFailed::new("connection reset".into()));
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(r.body_text(), "failed to read the request body");
+        let leaf = r.source().expect("the leaf");
+        assert_eq!(
+            leaf.source().map(ToString::to_string).as_deref(),
+            Some("connection reset")
+        );
+    }
+
+    #[test]
+    fn a_parser_of_another_provider_is_a_500_wrong_provider_answered_as_text() {
+        let wrong = EventError::WrongProvider {
+            expected: bookhook_events::Provider::CalCom,
+            got: bookhook_events::Provider::Slatis,
+        };
+        let r = InvalidEvent::new(wrong.clone());
+        assert_eq!(r.cause(), RejectionCause::WrongProvider);
+        assert_eq!(r.error(), &wrong);
+        assert_eq!(r.body_text(), wrong.to_string());
+        assert_eq!(r.source().map(ToString::to_string), Some(wrong.to_string()));
+        let res = r.into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(res.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(
+            res.extensions().get::<RejectionCause>(),
+            Some(&RejectionCause::WrongProvider)
+        );
+    }
+
+    #[test]
+    fn an_invalid_json_event_answers_its_text_alone() {
+        let err = bookhook_events::BookingEvent::parse(bookhook_events::Provider::Slatis, b"nope")
+            .unwrap_err();
+        let r = InvalidEvent::new(err.clone());
+        assert_eq!(r.body_text(), format!("invalid JSON: {err}"));
+        let res = r.into_response();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            res.extensions().get::<RejectionCause>(),
+            Some(&RejectionCause::InvalidJson)
+        );
+    }
+
+    #[test]
     fn responses_are_plain_text() {
         let res = VerifiedRejection::from(NoVerifier).into_response();
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -571,6 +571,21 @@ fn slatis_requires_the_sha256_prefix_schedulingkit_tolerates_it() {
 }
 
 #[test]
+fn only_a_delivery_id_the_signature_covers_counts_as_signed() {
+    // Standard Webhooks signs `webhook-id` (`<id>.<timestamp>.<body>`); SchedulingKit's
+    // `X-Webhook-Delivery-Id` is read but not signed, so a replay of a captured body may
+    // carry any id: replay and dedupe keys must not be built from it.
+    for (p, signed_id) in [
+        (Provider::StandardWebhooks, Some("msg_1")),
+        (Provider::SchedulingKit, None),
+    ] {
+        let v = check(p, &signed(p, secret_of(p), NOW, BODY), BODY).unwrap();
+        assert_eq!(v.delivery_id(), Some("msg_1"), "{p}");
+        assert_eq!(v.signed_delivery_id(), signed_id, "{p}");
+    }
+}
+
+#[test]
 fn hex_is_accepted_in_either_case() {
     for p in [
         Provider::CalCom,

@@ -177,6 +177,14 @@ mod tests {
     }
 
     #[test]
+    fn skip_reasons_have_the_stable_labels_the_inbox_stores() {
+        // The inbox's `reason` column and the log hold these labels: rows already stored
+        // and searches over them depend on the exact text.
+        assert_eq!(SkipReason::NotBooking.as_str(), "not a booking event");
+        assert_eq!(SkipReason::NoAttendeeEmail.as_str(), "no attendee email");
+    }
+
+    #[test]
     fn first_last_split_follows_the_crm_guide() {
         let c = Contact::new("x@y.z", Some("Jean Claude Van Damme".into()));
         assert_eq!(

@@ -240,6 +240,9 @@ impl ResponseError for VerifiedBodyError {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::TestRequest;
+    use bookhook_verify::{Provider, SignParams, Signer, Verifier};
+
     use super::*;
 
     #[test]
@@ -281,6 +284,56 @@ mod tests {
         assert_eq!(
             VerifiedBodyError::from(VerifyError::SignatureMismatch).to_string(),
             "signature mismatch"
+        );
+    }
+
+    fn verified(body: &[u8]) -> bookhook_verify::Verified {
+        let verifier = Verifier::builder(Provider::CalCom)
+            .secret("calcom-secret")
+            .build()
+            .unwrap();
+        let signed = Signer::new(Provider::CalCom, "calcom-secret")
+            .unwrap()
+            .sign(body, &SignParams::now());
+        verifier.verify(&signed.header_map(), body).unwrap()
+    }
+
+    #[test]
+    fn debug_prints_the_verification_but_only_the_body_length() {
+        let body: &[u8] = br#"{"attendee":"jane@example.com"}"#;
+        let verified = verified(body);
+        let extracted = VerifiedBody {
+            bytes: Bytes::from_static(body),
+            verified: verified.clone(),
+        };
+        let printed = format!("{extracted:?}");
+        assert_eq!(
+            printed,
+            format!(
+                "VerifiedBody {{ bytes: [{} bytes], verified: {verified:?} }}",
+                body.len()
+            )
+        );
+        assert!(!printed.contains("jane"), "{printed}");
+    }
+
+    #[test]
+    fn the_extraction_future_prints_its_state() {
+        let (req, mut payload) = TestRequest::post().to_http_parts();
+        let fut = VerifiedBody::from_request(&req, &mut payload);
+        assert_eq!(format!("{fut:?}"), r#"VerifiedBodyFut { state: "Done" }"#);
+
+        let config = VerifyConfig::new(
+            Verifier::builder(Provider::CalCom)
+                .secret("calcom-secret")
+                .build()
+                .unwrap(),
+        );
+        let (req, mut payload) = TestRequest::post().app_data(config).to_http_parts();
+        let fut = VerifiedBody::from_request(&req, &mut payload);
+        assert_eq!(
+            format!("{fut:?}"),
+            r#"VerifiedBodyFut { state: "Reading" }"#
         );
     }
 

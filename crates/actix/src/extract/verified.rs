@@ -231,7 +231,9 @@ impl ResponseError for VerifiedError {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::TestRequest;
     use bookhook_events::Provider;
+    use bookhook_verify::{SignParams, Signer, Verifier};
 
     use super::*;
 
@@ -246,6 +248,52 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("invalid JSON: "), "{text}");
         assert!(!text.contains("jane"), "{text}");
+    }
+
+    fn verified_body(body: &'static [u8]) -> VerifiedBody {
+        let verifier = Verifier::builder(bookhook_verify::Provider::CalCom)
+            .secret("calcom-secret")
+            .build()
+            .unwrap();
+        let signed = Signer::new(bookhook_verify::Provider::CalCom, "calcom-secret")
+            .unwrap()
+            .sign(body, &SignParams::now());
+        VerifiedBody {
+            bytes: Bytes::from_static(body),
+            verified: verifier.verify(&signed.header_map(), body).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_accessors_give_back_the_body_and_the_verification() {
+        let body = verified_body(br#"{"triggerEvent":"PING"}"#);
+        let event = Verified("event", body.clone());
+        assert_eq!(event.body(), &body.bytes);
+        assert_eq!(
+            event.verified().provider(),
+            bookhook_verify::Provider::CalCom
+        );
+        assert_eq!(*event, "event");
+        let (inner, parts) = event.into_parts();
+        assert_eq!((inner, parts.bytes), ("event", body.bytes));
+    }
+
+    #[test]
+    fn debug_prints_the_event_and_the_verified_body_without_its_bytes() {
+        let body = verified_body(br#"{"attendee":"jane@example.com"}"#);
+        let printed = format!("{:?}", Verified("event", body.clone()));
+        assert_eq!(printed, format!("Verified(\"event\", {body:?})"));
+        assert!(!printed.contains("jane"), "{printed}");
+    }
+
+    #[test]
+    fn the_extraction_future_prints_the_body_future() {
+        let (req, mut payload) = TestRequest::post().to_http_parts();
+        let fut = Verified::<serde_json::Value>::from_request(&req, &mut payload);
+        assert_eq!(
+            format!("{fut:?}"),
+            r#"VerifiedFut { body: VerifiedBodyFut { state: "Done" } }"#
+        );
     }
 
     #[test]

@@ -246,3 +246,49 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::dev::Service as _;
+    use actix_web::test::{TestRequest, ok_service};
+    use bookhook_verify::{Provider, Verifier};
+
+    use super::*;
+    use crate::VerifyMiddleware;
+
+    #[test]
+    fn the_restored_payload_announces_one_chunk_then_none() {
+        let mut restored = Restored(Some(Bytes::from_static(b"body")));
+        assert_eq!(restored.size_hint(), (1, Some(1)));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            Pin::new(&mut restored).poll_next(&mut cx),
+            Poll::Ready(Some(Ok(bytes))) if bytes == "body"
+        ));
+        assert_eq!(restored.size_hint(), (0, Some(0)));
+        assert!(matches!(
+            Pin::new(&mut restored).poll_next(&mut cx),
+            Poll::Ready(None)
+        ));
+    }
+
+    #[actix_web::test]
+    async fn the_response_future_prints_its_state_and_nothing_of_the_request() {
+        let config = VerifyConfig::new(
+            Verifier::builder(Provider::CalCom)
+                .secret("calcom-secret")
+                .build()
+                .unwrap(),
+        );
+        let middleware = VerifyMiddleware::new(ok_service(), config);
+        let req = TestRequest::post()
+            .uri("/hook?token=calcom-secret")
+            .set_payload("jane@example.com")
+            .to_srv_request();
+        let fut = middleware.call(req);
+        assert_eq!(
+            format!("{fut:?}"),
+            r#"ResponseFuture { state: "Collecting" }"#
+        );
+    }
+}

@@ -144,3 +144,52 @@ fn invalid_event(provider: Provider, err: EventError) -> VerifiedRejection {
     );
     rejection
 }
+
+#[cfg(test)]
+mod tests {
+    use bookhook_verify::{SignParams, Signer, Verifier};
+
+    use super::*;
+
+    const BODY: &[u8] = br#"{"attendee":"jane@example.com"}"#;
+
+    fn verified() -> bookhook_verify::Verified {
+        let verifier = Verifier::builder(Provider::CalCom)
+            .secret("calcom-secret")
+            .build()
+            .unwrap();
+        let signed = Signer::new(Provider::CalCom, "calcom-secret")
+            .unwrap()
+            .sign(BODY, &SignParams::now());
+        verifier.verify(&signed.header_map(), BODY).unwrap()
+    }
+
+    #[test]
+    fn the_accessors_give_back_the_parts_it_was_built_from() {
+        let bytes = Bytes::from_static(BODY);
+        let verified = verified();
+        let event: Verified<&str> = Verified::new("event", verified.clone(), bytes.clone());
+        assert_eq!(event.bytes(), &bytes);
+        assert_eq!(event.info().provider(), Provider::CalCom);
+        assert_eq!(*event, "event");
+        let (inner, info, body) = event.clone().into_parts();
+        assert_eq!(
+            (inner, info.provider(), body),
+            ("event", Provider::CalCom, bytes)
+        );
+        assert_eq!(event.into_inner(), "event");
+    }
+
+    #[test]
+    fn debug_prints_the_event_and_verification_but_only_the_body_length() {
+        let verified = verified();
+        let event: Verified<&str> =
+            Verified::new("event", verified.clone(), Bytes::from_static(BODY));
+        let printed = format!("{event:?}");
+        assert_eq!(
+            printed,
+            format!("Verified(\"event\", {verified:?}, [{} bytes])", BODY.len())
+        );
+        assert!(!printed.contains("jane"), "{printed}");
+    }
+}

@@ -138,3 +138,33 @@ async fn read(
 ) -> Result<Bytes, VerifiedBodyRejection> {
     Buffer::new(headers, body, limit, timeout)?.await
 }
+
+#[cfg(test)]
+mod tests {
+    use bookhook_verify::{Provider, SignParams, Signer, Verifier};
+
+    use super::*;
+
+    #[test]
+    fn debug_prints_the_verification_but_only_the_body_length() {
+        let body: &[u8] = br#"{"attendee":"jane@example.com"}"#;
+        let verifier = Verifier::builder(Provider::CalCom)
+            .secret("calcom-secret")
+            .build()
+            .unwrap();
+        let signed = Signer::new(Provider::CalCom, "calcom-secret")
+            .unwrap()
+            .sign(body, &SignParams::now());
+        let verified = verifier.verify(&signed.header_map(), body).unwrap();
+        let extracted: VerifiedBody = VerifiedBody::new(Bytes::from_static(body), verified.clone());
+        let printed = format!("{extracted:?}");
+        assert_eq!(
+            printed,
+            format!(
+                "VerifiedBody {{ bytes: [{} bytes], verified: {verified:?} }}",
+                body.len()
+            )
+        );
+        assert!(!printed.contains("jane"), "{printed}");
+    }
+}

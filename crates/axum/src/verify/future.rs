@@ -246,3 +246,36 @@ where
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use bookhook_verify::Provider;
+
+    use super::*;
+    use crate::Verify;
+
+    #[test]
+    fn the_response_future_prints_its_provider_and_nothing_of_the_request() {
+        let verifier = Verifier::builder(Provider::CalCom)
+            .secret("calcom-secret")
+            .build()
+            .unwrap();
+        let mut service = Verify::new(
+            tower::service_fn(|_: Request<Full<Bytes>>| async {
+                Ok::<_, Infallible>(Response::new(String::new()))
+            }),
+            verifier,
+        );
+        let request = Request::post("/hook?token=calcom-secret")
+            .header("x-cal-signature-256", "00".repeat(32))
+            .body(Full::new(Bytes::from_static(b"jane@example.com")))
+            .unwrap();
+        let printed = format!("{:?}", service.call(request));
+        assert_eq!(
+            printed,
+            format!("ResponseFuture {{ provider: {:?}, .. }}", Provider::CalCom)
+        );
+    }
+}

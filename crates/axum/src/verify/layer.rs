@@ -97,3 +97,38 @@ impl<S> Layer<S> for VerifyLayer {
         Verify::from_layer(inner, self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bookhook_replay::MemoryStore;
+    use bookhook_verify::Provider;
+
+    use super::*;
+
+    fn verifier() -> Verifier {
+        Verifier::builder(Provider::CalCom)
+            .secret("calcom-secret")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_new_layer_has_the_documented_defaults_and_no_guard() {
+        let layer = VerifyLayer::new(verifier());
+        assert_eq!(layer.body_limit(), 256 * 1024);
+        assert_eq!(layer.timeout(), Duration::from_secs(10));
+        assert!(layer.guard().is_none());
+    }
+
+    #[test]
+    fn the_replay_guard_given_is_the_one_the_layer_reports() {
+        for pass in [false, true] {
+            let layer = VerifyLayer::new(verifier())
+                .replay_guard(ReplayGuard::new(MemoryStore::new(8)).pass_duplicates(pass));
+            assert_eq!(
+                layer.guard().map(ReplayGuard::passes_duplicates),
+                Some(pass)
+            );
+        }
+    }
+}

@@ -93,3 +93,60 @@ where
         ResponseFuture::new(req, inner, &self.config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use bookhook_verify::Provider;
+
+    use super::*;
+
+    /// A service whose readiness is set by the test; it answers nothing (never called).
+    #[derive(Clone)]
+    struct Readiness(Poll<Result<(), &'static str>>);
+
+    impl Service<Request<Full<Bytes>>> for Readiness {
+        type Response = Response<String>;
+        type Error = &'static str;
+        type Future = std::future::Ready<Result<Response<String>, &'static str>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            self.0
+        }
+
+        fn call(&mut self, _: Request<Full<Bytes>>) -> Self::Future {
+            unreachable!("only readiness is tested")
+        }
+    }
+
+    fn verify(readiness: Poll<Result<(), &'static str>>) -> Verify<Readiness> {
+        let verifier = Verifier::builder(Provider::CalCom)
+            .secret("calcom-secret")
+            .build()
+            .unwrap();
+        Verify::new(Readiness(readiness), verifier)
+    }
+
+    fn poll_ready(service: &mut Verify<Readiness>) -> Poll<Result<(), &'static str>> {
+        Service::<Request<Full<Bytes>>>::poll_ready(
+            service,
+            &mut Context::from_waker(Waker::noop()),
+        )
+    }
+
+    #[test]
+    fn the_middleware_is_ready_only_when_its_inner_service_is() {
+        // A service that is not ready (a concurrency limit reached) or has failed must not be
+        // called: the middleware passes both on instead of claiming to be ready.
+        assert!(poll_ready(&mut verify(Poll::Pending)).is_pending());
+        assert_eq!(
+            poll_ready(&mut verify(Poll::Ready(Err("inner failed")))),
+            Poll::Ready(Err("inner failed"))
+        );
+        assert_eq!(
+            poll_ready(&mut verify(Poll::Ready(Ok(())))),
+            Poll::Ready(Ok(()))
+        );
+    }
+}
