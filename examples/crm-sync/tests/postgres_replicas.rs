@@ -470,7 +470,12 @@ async fn two_replicas_starting_together_on_an_empty_database_both_come_up() {
         let (provider, body, _) = delivery(i);
         assert_eq!(Signed::now(provider, &body).send(&client, r).await.0, 202);
     }
-    drop((a, b));
+    // SIGTERM drains: each replica commits what it queued and exits 0.
+    for r in [a, b] {
+        let status = r.terminate();
+        assert!(status.success(), "{status:?}");
+    }
+    assert_eq!(pg.psql("together", "SELECT count(*) FROM deliveries"), "2");
 
     // A database written by a newer crm-sync: refused with exit 2, one line.
     pg.psql("together", "UPDATE crm_sync_schema SET version = 99");
