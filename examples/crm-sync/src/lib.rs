@@ -70,8 +70,8 @@ impl std::error::Error for RunError {}
 /// # Errors
 ///
 /// [`RunError`] if no provider is configured, the connection cap does not fit the file
-/// limit, the inbox cannot be opened (a [`RunError::Config`] naming `CRM_SYNC_DB`), the CRM
-/// client cannot be built, or the server fails.
+/// limit, the inbox cannot be opened (a [`RunError::Config`] naming `CRM_SYNC_DB` or
+/// `CRM_SYNC_DATABASE_URL`), the CRM client cannot be built, or the server fails.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
