@@ -386,6 +386,82 @@ impl Command {
     }
 }
 
+impl Command {
+    /// The body bytes a store carries (what a batch's size cap counts).
+    fn body_len(&self) -> usize {
+        match self {
+            Command::Store(d, _) => d.body.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// What a writer takes from its queue for one round of group commit.
+pub(crate) struct Round {
+    /// The commands to apply, in order, in transactions of at most the writer's batch size.
+    pub(crate) commands: Vec<Command>,
+    /// A `Refresh` was among them: re-read the counts this round.
+    pub(crate) refresh: bool,
+    /// `Close` was among them (or every sender is gone): this is the last round.
+    pub(crate) closing: bool,
+}
+
+impl Round {
+    /// Starts a round with `first`, what the writer's blocking or async receive returned
+    /// (`None`: every sender is gone), then takes whatever else is already queued, up to
+    /// `max` commands or `max_bytes` of bodies. On `Close` it closes the queue and takes
+    /// everything left in it, so nothing sent before or with `Close` is dropped.
+    pub(crate) fn collect(
+        first: Option<Command>,
+        queue: &mut mpsc::Receiver<Command>,
+        max: usize,
+        max_bytes: usize,
+    ) -> Round {
+        let mut round = Round {
+            commands: Vec::new(),
+            refresh: false,
+            closing: false,
+        };
+        let mut bytes = 0;
+        let mut next = first;
+        loop {
+            match next {
+                Some(Command::Close) | None => round.closing = true,
+                Some(Command::Refresh) => round.refresh = true,
+                Some(cmd) => {
+                    bytes += cmd.body_len();
+                    round.commands.push(cmd);
+                }
+            }
+            if round.closing || round.commands.len() >= max || bytes >= max_bytes {
+                break;
+            }
+            match queue.try_recv() {
+                Ok(cmd) => next = Some(cmd),
+                Err(_) => break,
+            }
+        }
+        if round.closing {
+            queue.close();
+            while let Ok(cmd) = queue.try_recv() {
+                if !matches!(cmd, Command::Close | Command::Refresh) {
+                    round.commands.push(cmd);
+                }
+            }
+        }
+        round
+    }
+
+    /// The commands in transactions of at most `max` (only a closing round has more).
+    pub(crate) fn batches(self, max: usize) -> impl Iterator<Item = Vec<Command>> {
+        let mut commands = self.commands.into_iter().peekable();
+        std::iter::from_fn(move || {
+            commands.peek()?;
+            Some(commands.by_ref().take(max).collect())
+        })
+    }
+}
+
 /// Sends every answer of a batch once its transaction committed (or failed).
 pub(crate) fn answer_all(answers: Vec<Answer>, commit: Result<(), &InboxError>) {
     for answer in answers {
@@ -778,5 +854,76 @@ pub async fn prune_loop(
             () = tokio::time::sleep(PRUNE_EVERY) => {}
             _ = shutdown.wait_for(|stop| *stop) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe() -> Command {
+        Command::Probe(Reply(oneshot::channel().0))
+    }
+
+    fn store(body: &'static [u8]) -> Command {
+        Command::Store(
+            NewDelivery {
+                provider: "slatis",
+                dedupe_key: "k".to_owned(),
+                event_type: "BOOKING_CREATED".to_owned(),
+                kind: "created",
+                disposition: Disposition::Skip(crate::contact::SkipReason::NoAttendeeEmail),
+                body: Bytes::from_static(body),
+                received_at: OffsetDateTime::now_utc(),
+            },
+            Reply(oneshot::channel().0),
+        )
+    }
+
+    #[test]
+    fn a_round_takes_what_is_queued_up_to_its_caps() {
+        let (tx, mut rx) = mpsc::channel(16);
+        for _ in 0..4 {
+            tx.try_send(probe()).unwrap();
+        }
+        tx.try_send(Command::Refresh).unwrap();
+        let round = Round::collect(Some(probe()), &mut rx, 3, usize::MAX);
+        assert_eq!(
+            (round.commands.len(), round.refresh, round.closing),
+            (3, false, false)
+        );
+        let round = Round::collect(rx.try_recv().ok(), &mut rx, 3, usize::MAX);
+        assert_eq!(
+            (round.commands.len(), round.refresh, round.closing),
+            (2, true, false)
+        );
+
+        tx.try_send(store(b"1234")).unwrap();
+        tx.try_send(probe()).unwrap();
+        let round = Round::collect(Some(store(b"123456")), &mut rx, 100, 10);
+        assert_eq!(round.commands.len(), 2, "the byte cap closes the round");
+    }
+
+    #[test]
+    fn a_closing_round_takes_everything_left_and_the_queue_refuses_more() {
+        let (tx, mut rx) = mpsc::channel(16);
+        tx.try_send(Command::Close).unwrap();
+        for _ in 0..5 {
+            tx.try_send(probe()).unwrap();
+        }
+        tx.try_send(Command::Refresh).unwrap();
+        let round = Round::collect(Some(probe()), &mut rx, 2, usize::MAX);
+        assert!(round.closing);
+        assert!(tx.try_send(probe()).is_err(), "closed");
+        let sizes: Vec<usize> = round.batches(2).map(|b| b.len()).collect();
+        assert_eq!(
+            sizes,
+            [2, 2, 2],
+            "the first, the five behind Close, in batches of 2"
+        );
+
+        let round = Round::collect(None, &mut mpsc::channel(1).1, 2, usize::MAX);
+        assert!(round.closing && round.commands.is_empty());
+        assert_eq!(round.batches(2).count(), 0);
     }
 }

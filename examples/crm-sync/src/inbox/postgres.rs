@@ -54,7 +54,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     Answer, Command, Deltas, Inbox, InboxError, InboxWriter, NewDelivery, PendingRow, PruneChunk,
-    Reply, RetryTarget, Shared, Status, Stored, answer_all,
+    Reply, RetryTarget, Round, Shared, Status, Stored, answer_all,
 };
 use crate::contact::Contact;
 use crate::rows::{Filter, Row, RowWithBody};
@@ -437,41 +437,16 @@ async fn write_loop(
     let mut shards = Shards::new();
     let mut closing = false;
     while !closing {
-        let mut batch = Vec::new();
-        let mut bytes = 0usize;
-        let mut refresh = false;
-        match commands.recv().await {
-            Some(Command::Close) | None => closing = true,
-            Some(Command::Refresh) => refresh = true,
-            Some(cmd) => {
-                bytes += cmd_bytes(&cmd);
-                batch.push(cmd);
-            }
-        }
-        while !closing && batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
-            match commands.try_recv() {
-                Ok(Command::Close) => closing = true,
-                Ok(Command::Refresh) => refresh = true,
-                Ok(cmd) => {
-                    bytes += cmd_bytes(&cmd);
-                    batch.push(cmd);
-                }
-                Err(_) => break,
-            }
-        }
-        if closing {
-            // Anything sent concurrently with `Close` is still committed, not dropped.
-            commands.close();
-            while let Ok(cmd) = commands.try_recv() {
-                if !matches!(cmd, Command::Close | Command::Refresh) {
-                    batch.push(cmd);
-                }
-            }
-        }
-        while !batch.is_empty() {
-            let rest = batch.split_off(batch.len().min(MAX_BATCH));
+        let round = Round::collect(
+            commands.recv().await,
+            &mut commands,
+            MAX_BATCH,
+            MAX_BATCH_BYTES,
+        );
+        closing = round.closing;
+        let refresh = round.refresh;
+        for batch in round.batches(MAX_BATCH) {
             commit_batch(&pool, batch, &shared, &lease, shards.next()).await;
-            batch = rest;
         }
         if refresh {
             match read_counts(&pool).await {
@@ -488,13 +463,6 @@ async fn write_loop(
         }
     }
     shared.set_stopped();
-}
-
-fn cmd_bytes(cmd: &Command) -> usize {
-    match cmd {
-        Command::Store(d, _) => d.body.len(),
-        _ => 0,
-    }
 }
 
 /// Which counter shard the next batch adds to: a random start per process, then round

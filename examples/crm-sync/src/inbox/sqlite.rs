@@ -51,7 +51,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Answer, Command, Deltas, Inbox, InboxError, InboxWriter, NewDelivery, PendingRow, Reply,
+    Answer, Command, Deltas, Inbox, InboxError, InboxWriter, NewDelivery, PendingRow, Reply, Round,
     Shared, Status, Stored, answer_all,
 };
 use crate::contact::Contact;
@@ -391,40 +391,21 @@ fn write_loop(
     shared: &Shared,
     wal: &Path,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut closing = false;
     let mut seen_version = data_version(&conn).ok();
+    let mut closing = false;
     while !closing {
-        let mut refresh = false;
-        match commands.blocking_recv() {
-            Some(Command::Close) | None => closing = true,
-            Some(Command::Refresh) => refresh = true,
-            Some(cmd) => batch.push(cmd),
-        }
-        while !closing && batch.len() < MAX_BATCH {
-            match commands.try_recv() {
-                Ok(Command::Close) => closing = true,
-                Ok(Command::Refresh) => refresh = true,
-                Ok(cmd) => batch.push(cmd),
-                Err(_) => break,
-            }
-        }
-        if refresh {
+        let round = Round::collect(
+            commands.blocking_recv(),
+            &mut commands,
+            MAX_BATCH,
+            usize::MAX,
+        );
+        closing = round.closing;
+        if round.refresh {
             refresh_if_changed(&conn, shared, &mut seen_version);
         }
-        if closing {
-            // Anything sent concurrently with `Close` is still committed, not dropped.
-            commands.close();
-            while let Ok(cmd) = commands.try_recv() {
-                if !matches!(cmd, Command::Close | Command::Refresh) {
-                    batch.push(cmd);
-                }
-            }
-        }
-        while !batch.is_empty() {
-            let take = batch.len().min(MAX_BATCH);
-            let chunk: Vec<Command> = batch.drain(..take).collect();
-            commit_batch(&mut conn, chunk, shared);
+        for batch in round.batches(MAX_BATCH) {
+            commit_batch(&mut conn, batch, shared);
             bound_wal(&conn, wal);
         }
     }
