@@ -15,7 +15,7 @@ use std::time::Duration;
 use bookhook_verify::{ByProvider, Provider, Verifier};
 
 use crate::hubspot::HubSpotToken;
-use crate::inbox::{Backend, Durability, PostgresConfig};
+use crate::inbox::{Backend, DatabaseUrl, Durability, PostgresConfig};
 use crate::server::{self, Limits};
 use crate::worker::RetryPolicy;
 
@@ -345,14 +345,7 @@ impl Config {
     /// [`ConfigError`] for the first variable that is set but unusable (including one that
     /// is not valid UTF-8).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|var| match std::env::var(var) {
-            Ok(v) => Ok(Some(v)),
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError {
-                var,
-                reason: "not valid UTF-8".to_owned(),
-            }),
-        })
+        Self::from_lookup(env_var)
     }
 
     /// Reads the configuration through `lookup` (a variable's value, `None` if unset).
@@ -373,13 +366,7 @@ impl Config {
             .trim()
             .parse()
             .map_err(|_| invalid("CRM_SYNC_ADDR", "expected IP:PORT, e.g. 127.0.0.1:8080"))?;
-        let db_path = match lookup("CRM_SYNC_DB")? {
-            Some(p) if p.trim().is_empty() => {
-                return Err(invalid("CRM_SYNC_DB", "empty; unset it for the default"));
-            }
-            Some(p) => PathBuf::from(p),
-            None => PathBuf::from(DEFAULT_DB),
-        };
+        let db_path = db_path(&lookup)?;
         let durability = match lookup("CRM_SYNC_SYNCHRONOUS")? {
             Some(v) => v
                 .parse()
@@ -484,21 +471,7 @@ impl Config {
                  a batch while its first sender still waits for HubSpot",
             ));
         }
-        let postgres = match lookup("CRM_SYNC_DATABASE_URL")? {
-            None => None,
-            Some(url) if url.trim().is_empty() => {
-                return Err(invalid(
-                    "CRM_SYNC_DATABASE_URL",
-                    "empty; unset it for the SQLite inbox",
-                ));
-            }
-            Some(url) => Some(PostgresConfig {
-                url: url
-                    .parse()
-                    .map_err(|reason: String| invalid("CRM_SYNC_DATABASE_URL", &reason))?,
-                lease,
-            }),
-        };
+        let postgres = database_url(&lookup)?.map(|url| PostgresConfig { url, lease });
         let retention = match number(&lookup, "CRM_SYNC_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)? {
             0 => None,
             // Beyond ~27 000 years the instant arithmetic would overflow: that is "never".
@@ -558,55 +531,24 @@ impl Config {
     ///
     /// [`ConfigError`] naming `CRM_SYNC_DB` if it is set but empty or not UTF-8.
     pub fn db_path_from_env() -> Result<PathBuf, ConfigError> {
-        Self::db_path_from(std::env::var("CRM_SYNC_DB"))
+        db_path(&env_var)
     }
 
-    /// `CRM_SYNC_DATABASE_URL` (with `CRM_SYNC_LEASE_SECS`) alone, for the `crm-sync inbox`
-    /// commands: `None` when unset (the SQLite inbox).
+    /// `CRM_SYNC_DATABASE_URL` alone, for the `crm-sync inbox` commands: `None` when unset
+    /// (the SQLite inbox).
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] if either is set but unusable.
+    /// [`ConfigError`] if it is set but unusable.
     pub fn postgres_from_env() -> Result<Option<PostgresConfig>, ConfigError> {
-        let invalid = |var: &'static str, reason: &str| ConfigError {
-            var,
-            reason: reason.to_owned(),
-        };
-        let url = match std::env::var("CRM_SYNC_DATABASE_URL") {
-            Err(std::env::VarError::NotPresent) => return Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(invalid("CRM_SYNC_DATABASE_URL", "not valid UTF-8"));
-            }
-            Ok(url) if url.trim().is_empty() => {
-                return Err(invalid(
-                    "CRM_SYNC_DATABASE_URL",
-                    "empty; unset it for the SQLite inbox",
-                ));
-            }
-            Ok(url) => url
-                .parse()
-                .map_err(|reason: String| invalid("CRM_SYNC_DATABASE_URL", &reason))?,
+        let Some(url) = database_url(&env_var)? else {
+            return Ok(None);
         };
         // The commands hold no lease: the default only fills the field.
         Ok(Some(PostgresConfig {
             url,
             lease: DEFAULT_LEASE,
         }))
-    }
-
-    fn db_path_from(value: Result<String, std::env::VarError>) -> Result<PathBuf, ConfigError> {
-        match value {
-            Ok(p) if p.trim().is_empty() => Err(ConfigError {
-                var: "CRM_SYNC_DB",
-                reason: "empty; unset it for the default".to_owned(),
-            }),
-            Ok(p) => Ok(PathBuf::from(p)),
-            Err(std::env::VarError::NotPresent) => Ok(PathBuf::from(DEFAULT_DB)),
-            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError {
-                var: "CRM_SYNC_DB",
-                reason: "not valid UTF-8".to_owned(),
-            }),
-        }
     }
 
     /// Serving needs at least one live provider route: without one the service could only
@@ -646,6 +588,50 @@ impl fmt::Display for NoProvider {
 }
 
 impl std::error::Error for NoProvider {}
+
+/// A variable of the process environment (`None` if unset).
+fn env_var(var: &'static str) -> Result<Option<String>, ConfigError> {
+    match std::env::var(var) {
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError {
+            var,
+            reason: "not valid UTF-8".to_owned(),
+        }),
+    }
+}
+
+/// `CRM_SYNC_DB`, or the default when unset.
+fn db_path(
+    lookup: &impl Fn(&'static str) -> Result<Option<String>, ConfigError>,
+) -> Result<PathBuf, ConfigError> {
+    match lookup("CRM_SYNC_DB")? {
+        Some(p) if p.trim().is_empty() => Err(ConfigError {
+            var: "CRM_SYNC_DB",
+            reason: "empty; unset it for the default".to_owned(),
+        }),
+        Some(p) => Ok(PathBuf::from(p)),
+        None => Ok(PathBuf::from(DEFAULT_DB)),
+    }
+}
+
+/// `CRM_SYNC_DATABASE_URL`, parsed (`None` if unset: the SQLite inbox).
+fn database_url(
+    lookup: &impl Fn(&'static str) -> Result<Option<String>, ConfigError>,
+) -> Result<Option<DatabaseUrl>, ConfigError> {
+    let var = "CRM_SYNC_DATABASE_URL";
+    match lookup(var)? {
+        None => Ok(None),
+        Some(url) if url.trim().is_empty() => Err(ConfigError {
+            var,
+            reason: "empty; unset it for the SQLite inbox".to_owned(),
+        }),
+        Some(url) => url
+            .parse()
+            .map(Some)
+            .map_err(|reason: String| ConfigError { var, reason }),
+    }
+}
 
 fn number(
     lookup: &impl Fn(&'static str) -> Result<Option<String>, ConfigError>,
