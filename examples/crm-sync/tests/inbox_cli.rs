@@ -298,16 +298,20 @@ async fn every_subcommand_on_a_busy_inbox_and_the_service_counts_follow() {
             .then_some(())
     })
     .await;
-    let stats = eventually("every row delivered", Duration::from_secs(30), async || {
+    eventually("every row delivered", Duration::from_secs(30), async || {
         let s = service.stats(&client).await;
-        (s["delivered"] == LOAD as u64 + 1).then_some(s)
+        (s["delivered"] == LOAD as u64 + 1).then_some(())
     })
     .await;
-    assert_eq!(
-        (stats["pending"].as_u64(), stats["failed"].as_u64()),
-        (Some(0), Some(0)),
-        "{stats}"
-    );
+    // The worker may send the retried row before the writer's next look at
+    // `data_version` (every 500 ms) re-reads the counts: they agree with the file
+    // within that look, as the README says, not necessarily at the moment of delivery.
+    let stats = eventually("the counts re-read", Duration::from_secs(2), async || {
+        let s = service.stats(&client).await;
+        (s["pending"] == 0 && s["failed"] == 0).then_some(s)
+    })
+    .await;
+    assert_eq!(stats["delivered"], LOAD as u64 + 1, "{stats}");
     assert_eq!(db_counts(&db)["delivered"], LOAD as u64 + 1);
 
     // A prune while the service runs: the delivered count drops in /stats too.
