@@ -14,6 +14,8 @@ pub mod raw_http;
 #[cfg(feature = "redis-server")]
 pub mod redis_server;
 pub mod secrets;
+#[cfg(any(feature = "redis-server", all(unix, feature = "postgres-server")))]
+mod server_process;
 pub mod signing;
 #[cfg(feature = "vectors")]
 pub mod vectors;

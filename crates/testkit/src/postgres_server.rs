@@ -12,9 +12,11 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::server_process::wait_until_ready;
 
 /// A running PostgreSQL server, stopped and deleted on drop.
 #[derive(Debug)]
@@ -149,6 +151,35 @@ impl PostgresServer {
         command
     }
 
+    /// A client program (`psql`, `createdb`, `pg_isready`) aimed at the server as the
+    /// `postgres` superuser.
+    fn client(&self, program: &str) -> Command {
+        let mut command = self.command(program);
+        command.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+        ]);
+        command
+    }
+
+    /// `pg_ctl stop` in `mode` (`fast`: clients are disconnected; `immediate`: no
+    /// checkpoint), waiting up to `secs`.
+    fn pg_ctl_stop(&self, mode: &str, secs: u32) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("stop")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", mode, "-w", "-t", &secs.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
     /// Starts the server on `self.port`; waits until it accepts connections.
     fn run(&mut self) -> bool {
         let log = std::fs::File::create(self.dir.path().join("postgres.log"))
@@ -197,16 +228,8 @@ impl PostgresServer {
     /// `createdb` fails.
     pub fn create_database(&self, name: &str) -> String {
         let out = self
-            .command("createdb")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                name,
-            ])
+            .client("createdb")
+            .arg(name)
             .output()
             .expect("run createdb");
         assert!(
@@ -224,15 +247,7 @@ impl PostgresServer {
     /// `psql` fails.
     pub fn psql(&self, database: &str, sql: &str) -> String {
         let out = self
-            .command("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-            ])
+            .client("psql")
             .args([
                 "-X",
                 "-q",
@@ -261,15 +276,7 @@ impl PostgresServer {
         if self.child.is_none() {
             return;
         }
-        let _ = self
-            .command("pg_ctl")
-            .arg("stop")
-            .arg("-D")
-            .arg(self.data())
-            .args(["-m", "fast", "-w", "-t", "30"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        self.pg_ctl_stop("fast", 30);
         self.kill();
     }
 
@@ -283,11 +290,6 @@ impl PostgresServer {
         assert!(self.run(), "postgres did not start again");
     }
 
-    /// The server's log so far (for a failing test's message).
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default()
-    }
-
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -298,57 +300,20 @@ impl PostgresServer {
     /// Polls `pg_isready` until the server accepts connections (or exits, or `within`
     /// passes).
     fn wait_ready(&mut self, within: Duration) -> bool {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            let exited = self
-                .child
-                .as_mut()
-                .is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))));
-            if exited {
-                return false;
-            }
-            if TcpStream::connect_timeout(&self.addr(), Duration::from_millis(200)).is_ok() {
-                let ready = self
-                    .command("pg_isready")
-                    .args([
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        &self.port.to_string(),
-                        "-U",
-                        "postgres",
-                    ])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success());
-                if ready {
-                    return true;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
-    /// The cluster's directory (its data, socket and log).
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
+        let addr = self.addr();
+        let mut isready = self.client("pg_isready");
+        isready.stdout(Stdio::null()).stderr(Stdio::null());
+        wait_until_ready(&mut self.child, within, Duration::from_millis(50), || {
+            TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+                && isready.status().is_ok_and(|s| s.success())
+        })
     }
 }
 
 impl Drop for PostgresServer {
     fn drop(&mut self) {
         if self.child.is_some() {
-            let _ = self
-                .command("pg_ctl")
-                .arg("stop")
-                .arg("-D")
-                .arg(self.data())
-                .args(["-m", "immediate", "-w", "-t", "10"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            self.pg_ctl_stop("immediate", 10);
         }
         self.kill();
     }

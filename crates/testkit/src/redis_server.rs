@@ -8,7 +8,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::server_process::wait_until_ready;
 
 /// A running `redis-server`, killed on drop.
 #[derive(Debug)]
@@ -97,31 +99,18 @@ impl RedisServer {
 
     /// Polls `PING` until `+PONG` (or the child exits, or `within` passes).
     fn wait_ready(&mut self, within: Duration) -> bool {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            // (No let chain: the workspace's MSRV is 1.85.)
-            let exited = self
-                .child
-                .as_mut()
-                .is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))));
-            if exited {
+        let addr = self.addr;
+        wait_until_ready(&mut self.child, within, Duration::from_millis(20), || {
+            let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+            else {
                 return false;
-            }
-            if let Ok(mut stream) =
-                TcpStream::connect_timeout(&self.addr, Duration::from_millis(200))
-            {
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-                let mut reply = [0; 7];
-                if stream.write_all(b"PING\r\n").is_ok()
-                    && stream.read_exact(&mut reply).is_ok()
-                    && &reply == b"+PONG\r\n"
-                {
-                    return true;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+            };
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut reply = [0; 7];
+            stream.write_all(b"PING\r\n").is_ok()
+                && stream.read_exact(&mut reply).is_ok()
+                && &reply == b"+PONG\r\n"
+        })
     }
 }
 
