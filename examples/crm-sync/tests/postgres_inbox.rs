@@ -195,22 +195,19 @@ async fn two_handles_share_dedupe_claims_leases_and_counts() {
             OR status <> 'delivered'",
     );
     let before = OffsetDateTime::now_utc() - time::Duration::days(30);
-    let old_finished: u64 = pg
-        .psql(
+    let old_in = |statuses: &str| -> u64 {
+        pg.psql(
             "inbox_api",
-            "SELECT count(*) FROM deliveries WHERE received_at < now() - interval '30 days'
-             AND status IN ('delivered', 'skipped')",
+            &format!(
+                "SELECT count(*) FROM deliveries WHERE received_at < now() - interval '30 days'
+                 AND status IN ({statuses})"
+            ),
         )
         .parse()
-        .unwrap();
-    let old_other: u64 = pg
-        .psql(
-            "inbox_api",
-            "SELECT count(*) FROM deliveries WHERE received_at < now() - interval '30 days'
-             AND status IN ('pending', 'failed')",
-        )
-        .parse()
-        .unwrap();
+        .unwrap()
+    };
+    let old_finished = old_in("'delivered', 'skipped'");
+    let old_other = old_in("'pending', 'failed'");
     assert!(
         old_finished > 0 && old_other > 0,
         "{old_finished} {old_other}"
